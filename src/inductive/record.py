@@ -1,0 +1,87 @@
+"""What a run leaves in its folder: history.csv, summary.json and model.txt.
+
+summary.json is replaced atomically (write a temp file, then rename), so a crash leaves the
+previous complete version, never half a file. It says `running` while training, so a run
+killed with -9 is recognisable as incomplete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+HISTORY = "history.csv"
+SUMMARY = "summary.json"
+MODEL_TXT = "model.txt"
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=_jsonable) + "\n")
+    os.replace(tmp, path)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def parameter_counts(model: keras.Model) -> dict[str, Any]:
+    """Trainable and non-trainable counts, in total and per layer."""
+    count = lambda weights: int(sum(np.prod(w.shape) for w in weights))  # noqa: E731
+    layers = [
+        {"name": layer.name, "class": type(layer).__name__, "output_shape": list(layer.output.shape[1:]),
+         "trainable": count(layer.trainable_weights), "non_trainable": count(layer.non_trainable_weights)}
+        for layer in model.layers
+    ]
+    trainable = sum(layer["trainable"] for layer in layers)
+    non_trainable = sum(layer["non_trainable"] for layer in layers)
+    return {"trainable": trainable, "non_trainable": non_trainable, "total": trainable + non_trainable,
+            "layers": layers}
+
+
+def model_summary_text(model: keras.Model) -> str:
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, line_break=True: lines.append(line), line_length=100)
+    return "\n".join(lines) + "\n"
+
+
+def device_info() -> dict[str, Any]:
+    gpus = tf.config.list_physical_devices("GPU")
+    details = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+    return {"device": "GPU" if gpus else "CPU", "gpus": details, "cpu_count": os.cpu_count(),
+            "platform": platform.platform(), "python": platform.python_version(),
+            "tensorflow": tf.__version__, "keras": keras.__version__}
+
+
+def _metrics_at(history: pd.DataFrame, row: int) -> dict[str, float]:
+    at = history.iloc[row]
+    return {"epoch": int(at["epoch"]), "train_loss": float(at["loss"]), "train_accuracy": float(at["accuracy"]),
+            "val_loss": float(at["val_loss"]), "val_accuracy": float(at["val_accuracy"]),
+            "accuracy_gap": float(at["accuracy"] - at["val_accuracy"]),
+            "loss_gap": float(at["val_loss"] - at["loss"])}
+
+
+def history_metrics(history: pd.DataFrame) -> dict[str, Any]:
+    """Final and best-validation-accuracy metrics with their generalization gaps.
+
+    accuracy_gap = train - val accuracy; loss_gap = val - train loss: both grow with overfitting.
+    """
+    if history.empty:
+        return {"epochs_run": 0, "final": None, "best": None}
+    best = int(np.nanargmax(history["val_accuracy"].to_numpy())) if history["val_accuracy"].notna().any() else -1
+    return {"epochs_run": len(history), "final": _metrics_at(history, -1), "best": _metrics_at(history, best)}
+
+
+def read_history(run_dir: Path) -> pd.DataFrame:
+    path = run_dir / HISTORY
+    return pd.read_csv(path) if path.is_file() and path.stat().st_size else pd.DataFrame()

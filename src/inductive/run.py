@@ -1,0 +1,57 @@
+"""`python -m inductive.run [overrides]`: train one configured model (or a sweep with -m)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the logs
+
+import hydra  # noqa: E402
+import pandas as pd  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from hydra.types import RunMode  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from inductive.config import ConfigError, config_dir  # noqa: E402
+from inductive.data import DataError  # noqa: E402
+
+log = logging.getLogger("inductive")
+
+
+def result_table(summary: dict) -> str:
+    final = summary.get("final") or {}
+    row = {"model": summary["model"], "data": summary["dataset"], "seed": summary["seed"],
+           "params": f"{summary['params']['trainable']:,}", "train_acc": final.get("train_accuracy"),
+           "val_acc": final.get("val_accuracy"), "gap": final.get("accuracy_gap"),
+           "test_acc": summary.get("test", {}).get("accuracy"), "time_s": summary.get("time", {}).get("total_s"),
+           "status": summary["status"]}
+    return pd.DataFrame([row]).to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def main(cfg: DictConfig) -> None:
+    from inductive.train import run  # TensorFlow loads only once the config has composed
+
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
+    try:
+        summary = run(cfg, run_dir)
+    except (ConfigError, DataError) as err:
+        log.error("%s", err)
+        if in_sweep:
+            return  # one bad job must not stop the others
+        sys.exit(2)
+    except Exception:
+        log.exception("run failed; the error is recorded in %s", run_dir / "summary.json")
+        if in_sweep:
+            return
+        sys.exit(1)
+    print("\n" + result_table(summary) + f"\n\nrun folder: {run_dir}")
+
+
+if __name__ == "__main__":
+    main()
