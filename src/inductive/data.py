@@ -12,6 +12,7 @@ import gzip
 import logging
 import pickle
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,7 +143,7 @@ def read_npz(path: str | Path) -> Arrays:
             if missing:
                 raise DataError(f"{path}: missing arrays {sorted(missing)} (has {sorted(f.files)})")
             arrays = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    except (OSError, ValueError, EOFError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: not a readable .npz ({err})") from None
     for i in (0, 2):
         if arrays[i].ndim == 3:
@@ -171,10 +172,18 @@ def read_tfds(name: str, data_dir: str | None, download: bool, manual_dir: str |
     if manual_dir:
         kwargs["download_and_prepare_kwargs"] = {
             "download_config": tfds.download.DownloadConfig(manual_dir=str(Path(manual_dir).expanduser()))}
-    (x_train, y_train), (x_test, y_test) = tfds.as_numpy(tfds.load(
-        name, split=["train", "test"], batch_size=-1, as_supervised=True,
-        data_dir=data_dir, download=download, **kwargs))
+    train, test = tfds.load(name, split=["train", "test"], as_supervised=True, data_dir=data_dir,
+                            download=download, **kwargs)
+    (x_train, y_train), (x_test, y_test) = _as_arrays(train), _as_arrays(test)
     return x_train, y_train, x_test, y_test
+
+
+def _as_arrays(dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Whole split in memory; batched rather than batch_size=-1, which needs a known cardinality."""
+    import tensorflow_datasets as tfds
+
+    xs, ys = zip(*tfds.as_numpy(dataset.batch(10_000)))
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 # ---------------------------------------------------------------- source resolution and checks
@@ -187,6 +196,11 @@ def read_arrays(data: DictConfig) -> tuple[Arrays, str]:
         if Path(copy).is_dir():
             return read_path(copy), f"local copy {copy}"
     tfds_cfg = data.tfds
+    cache = Path(data.cache_dir).expanduser() / f"tfds-{tfds_cfg.name}.npz" if data.cache_dir else None
+    if cache is not None and cache.is_file():
+        return read_npz(cache), f"tfds {tfds_cfg.name} (cached in {cache})"
+    log.info("reading %s with TensorFlow Datasets (a download needs internet; offline it fails after retries)",
+             tfds_cfg.name)
     try:
         arrays = read_tfds(tfds_cfg.name, tfds_cfg.data_dir, tfds_cfg.download, tfds_cfg.manual_dir)
     except Exception as err:  # TFDS raises many kinds (network, checksum, missing files)
@@ -201,6 +215,11 @@ def read_arrays(data: DictConfig) -> tuple[Arrays, str]:
             f"download={tfds_cfg.download}): needs internet once, or data.tfds.manual_dir=DIR holding the "
             f"upstream files.\nTFDS said: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
         ) from None
+    if cache is not None:  # decoding through tf.data takes seconds; an .npy-backed .npz loads in milliseconds
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.tmp.npz")
+        np.savez(tmp, **dict(zip(("x_train", "y_train", "x_test", "y_test"), arrays)))
+        tmp.replace(cache)
     where = tfds_cfg.manual_dir and f" (manual_dir {tfds_cfg.manual_dir})" or ""
     return arrays, f"tfds {tfds_cfg.name}{where}"
 

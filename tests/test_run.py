@@ -1,0 +1,100 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import compose_config, tiny_overrides
+from inductive import record
+from inductive.train import run
+
+HISTORY_COLUMNS = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_time_s"}
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "inductive.run", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("model", ["dense", "conv_flatten", "gap"])
+def test_a_short_run_writes_a_complete_record(tiny_npz, tmp_path, model):
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), f"model={model}")
+    summary = run(cfg, tmp_path / "run")
+    history = pd.read_csv(tmp_path / "run" / record.HISTORY)
+    assert set(history.columns) == HISTORY_COLUMNS and list(history.epoch) == [0, 1, 2]
+    on_disk = json.loads((tmp_path / "run" / record.SUMMARY).read_text())
+    assert on_disk == json.loads(json.dumps(summary))
+    assert on_disk["status"] == "completed" and on_disk["epochs_run"] == 3
+    assert on_disk["final"]["accuracy_gap"] == pytest.approx(history.accuracy.iloc[-1] - history.val_accuracy.iloc[-1])
+    assert on_disk["best"]["val_accuracy"] == pytest.approx(history.val_accuracy.max())
+    assert on_disk["params"]["trainable"] == sum(layer["trainable"] for layer in on_disk["params"]["layers"])
+    assert on_disk["config"]["model"]["name"] == model and on_disk["data"]["train_size"] == 500
+    assert 0 <= on_disk["test"]["accuracy"] <= 1 and on_disk["time"]["total_s"] > 0
+    assert on_disk["device"]["device"] in ("CPU", "GPU")
+    assert "Total params" in (tmp_path / "run" / record.MODEL_TXT).read_text()
+
+
+def test_same_seed_gives_identical_history(tiny_npz, tmp_path):
+    histories = []
+    for name in ("a", "b", "c"):
+        seed = 1 if name == "c" else 0
+        run(compose_config(*tiny_overrides(tiny_npz, tmp_path), f"seed={seed}"), tmp_path / name)
+        histories.append(pd.read_csv(tmp_path / name / record.HISTORY).drop(columns="epoch_time_s"))
+    pd.testing.assert_frame_equal(histories[0], histories[1])
+    assert not histories[0].equals(histories[2])
+
+
+def test_nan_loss_ends_as_diverged(tiny_npz, tmp_path):
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.learning_rate=1e6", "trainer.optimizer=sgd")
+    summary = run(cfg, tmp_path / "run")
+    assert summary["status"] == "diverged" and "NaN" in summary["error"]
+
+
+def test_cli_runs_from_any_folder_and_prints_the_table(tiny_npz, tmp_path):
+    result = cli(*tiny_overrides(tiny_npz, tmp_path / "out"), "trainer.epochs=1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "train_acc" in result.stdout and "test_acc" in result.stdout
+    (run_dir,) = (tmp_path / "out" / "runs").iterdir()
+    assert {"history.csv", "summary.json", "model.txt", ".hydra"} <= {p.name for p in run_dir.iterdir()}
+
+
+def test_bad_config_fails_before_training_and_keeps_earlier_runs(tiny_npz, tmp_path):
+    earlier = tmp_path / "out" / "runs" / "earlier"
+    earlier.mkdir(parents=True)
+    (earlier / "summary.json").write_text('{"status": "completed"}')
+    result = cli(*tiny_overrides(tiny_npz, tmp_path / "out"), "model.padding=valid", "model.kernel_size=13",
+                 cwd=tmp_path)
+    assert result.returncode == 2
+    assert "model.kernel_size=13" in result.stderr and "(12, 12, 1)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (earlier / "summary.json").read_text() == '{"status": "completed"}'
+    assert not list((tmp_path / "out" / "runs").glob("*/history.csv"))
+
+
+def test_sweep_puts_each_job_in_a_readable_folder(tiny_npz, tmp_path):
+    result = cli("-m", *tiny_overrides(tiny_npz, tmp_path / "out"), "trainer.epochs=1", "model=dense,gap",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (sweep,) = (tmp_path / "out" / "sweeps").iterdir()
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert jobs == ["0_dense_fashion_mnist_seed0", "1_gap_fashion_mnist_seed0"]
+    statuses = [json.loads((sweep / job / "summary.json").read_text())["status"] for job in jobs]
+    assert statuses == ["completed", "completed"]
+
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
+def test_real_fashion_mnist_short_run_learns(tmp_path):
+    cfg = compose_config("model=conv_flatten", "data.train_size=5000", "trainer.epochs=2", "trainer.verbose=0",
+                         "data.cache_dir=null", f"output_root={tmp_path}")
+    summary = run(cfg, tmp_path / "run")
+    assert summary["data"]["source"] == f"local copy {FASHION}"
+    assert summary["data"]["test_size"] == 10_000
+    assert summary["test"]["accuracy"] > 0.6  # chance is 0.1
