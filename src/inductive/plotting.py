@@ -54,7 +54,7 @@ def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    for path in paths:
-        fig.savefig(path)
+    fig.savefig(paths[0], metadata={"Software": None})
+    fig.savefig(paths[1], metadata={"Date": None})  # no timestamp: regenerating an unchanged figure changes nothing
     plt.close(fig)
     return paths
