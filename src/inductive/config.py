@@ -8,6 +8,9 @@ from typing import Any
 from omegaconf import DictConfig
 
 
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
 class ConfigError(ValueError):
     """A config value that cannot work: the message names the key, the value and what is valid."""
 
@@ -53,6 +56,11 @@ def check_trainer(trainer: DictConfig) -> None:
     lr = trainer.learning_rate
     require(isinstance(lr, (int, float)) and lr > 0, "trainer.learning_rate", lr, "use a positive number")
     require(trainer.verbose in ("auto", 0, 1, 2), "trainer.verbose", trainer.verbose, "use auto, 0, 1 or 2")
+    require(trainer.precision in PRECISIONS, "trainer.precision", trainer.precision, f"use one of {PRECISIONS}")
+    require(trainer.jit_compile in ("auto", True, False), "trainer.jit_compile", trainer.jit_compile,
+            "use auto, true or false")
+    require(trainer.threads in (None, "auto") or _positive_int(trainer.threads), "trainer.threads", trainer.threads,
+            "use null (TensorFlow's default), auto (under a parallel launcher) or a positive int")
     import keras  # only here: keeps `import inductive.config` light
 
     try:

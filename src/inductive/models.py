@@ -74,7 +74,7 @@ def build_model(model: DictConfig, image_shape: tuple[int, int, int], num_classe
         layers.append(keras.layers.Dense(units, activation=model.activation))
     if model.dropout:
         layers.append(keras.layers.Dropout(model.dropout))
-    layers.append(keras.layers.Dense(num_classes, activation="softmax"))
+    layers.append(keras.layers.Dense(num_classes, activation="softmax", dtype="float32"))  # stable under mixed precision
     try:
         return keras.Sequential(layers, name=model.name)
     except ValueError as err:  # e.g. an unknown activation name

@@ -85,3 +85,19 @@ def history_metrics(history: pd.DataFrame) -> dict[str, Any]:
 def read_history(run_dir: Path) -> pd.DataFrame:
     path = run_dir / HISTORY
     return pd.read_csv(path) if path.is_file() and path.stat().st_size else pd.DataFrame()
+
+
+def dedupe_history(run_dir: Path) -> pd.DataFrame:
+    """After a resume an epoch can appear twice (written, then killed before its backup): keep the last."""
+    history = read_history(run_dir)
+    if not history.empty and history["epoch"].duplicated().any():
+        history = history.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
+        tmp = run_dir / f".{HISTORY}.tmp"
+        history.to_csv(tmp, index=False)
+        os.replace(tmp, run_dir / HISTORY)
+    return history
+
+
+def read_summary(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / SUMMARY
+    return json.loads(path.read_text()) if path.is_file() else None

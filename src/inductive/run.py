@@ -31,6 +31,15 @@ def result_table(summary: dict) -> str:
     return pd.DataFrame([row]).to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
+def launcher_threads(launcher: DictConfig) -> int | None:
+    """Threads per job so that parallel jobs x threads never exceed the cores they were given."""
+    if "n_jobs" in launcher:  # joblib: jobs share this machine
+        cores = os.cpu_count() or 1
+        n_jobs = launcher.n_jobs if launcher.n_jobs > 0 else cores
+        return max(1, cores // n_jobs)
+    return launcher.get("cpus_per_task")  # submitit: the cores SLURM (or the local executor) gave the job
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def main(cfg: DictConfig) -> None:
     from inductive.train import run  # TensorFlow loads only once the config has composed
@@ -38,6 +47,8 @@ def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
+    if cfg.trainer.threads == "auto":
+        cfg.trainer.threads = launcher_threads(hydra_cfg.launcher)
     try:
         summary = run(cfg, run_dir)
     except (ConfigError, DataError) as err:

@@ -12,14 +12,17 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.framework import config as tf_framework_config  # disable_*: not in the public API
 from omegaconf import DictConfig, OmegaConf
 
 from inductive import data as data_module
 from inductive import record
-from inductive.config import check_data, check_trainer
+from inductive.config import ConfigError, check_data, check_trainer
 from inductive.models import build_model
 
 log = logging.getLogger(__name__)
+
+BACKUP = "backup"  # Keras BackupAndRestore state of an unfinished run
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -32,24 +35,53 @@ class EpochClock(keras.callbacks.Callback):
         logs["epoch_time_s"] = time.perf_counter() - self._start
 
 
+def configure_runtime(trainer: DictConfig) -> None:
+    """Process-wide TensorFlow settings, set on every run so jobs of one process never inherit them."""
+    if isinstance(trainer.threads, int):
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(trainer.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(trainer.threads)
+        except RuntimeError:  # TensorFlow fixes its thread pools at first use: a later job in the process keeps them
+            log.warning("trainer.threads=%s ignored: this process already runs TensorFlow with %s threads",
+                        trainer.threads, tf.config.threading.get_intra_op_parallelism_threads() or "default")
+    if trainer.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    else:
+        tf_framework_config.disable_op_determinism()
+    keras.mixed_precision.set_global_policy(trainer.precision)
+
+
 def prepare(cfg: DictConfig) -> keras.Sequential:
     """Check every config group and build the model: all of it before any data is read."""
     check_data(cfg.data)
     check_trainer(cfg.trainer)
     keras.backend.clear_session()  # jobs of one sweep share a process: nothing leaks between them
+    configure_runtime(cfg.trainer)
     keras.utils.set_random_seed(cfg.seed)
-    if cfg.trainer.deterministic:
-        tf.config.experimental.enable_op_determinism()
     return build_model(cfg.model, tuple(cfg.data.image_shape), cfg.data.num_classes)
 
 
-def callbacks(cfg: DictConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
+def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool) -> list[keras.callbacks.Callback]:
+    """Order matters: the CSV row of an epoch is written before its backup, so a kill never loses a row."""
     stop = cfg.trainer.early_stopping
-    found = [EpochClock(), keras.callbacks.CSVLogger(str(run_dir / record.HISTORY)), keras.callbacks.TerminateOnNaN()]
+    found = [EpochClock(), keras.callbacks.CSVLogger(str(run_dir / record.HISTORY), append=resuming)]
+    if cfg.trainer.resume:
+        # double_checkpoint: a kill while the weights are written falls back to the previous epoch
+        found.append(keras.callbacks.BackupAndRestore(str(run_dir / BACKUP), double_checkpoint=True))
+    found.append(keras.callbacks.TerminateOnNaN())
     if stop.enabled:
         found.append(keras.callbacks.EarlyStopping(monitor=stop.monitor, patience=stop.patience,
                                                    restore_best_weights=stop.restore_best_weights))
     return found
+
+
+def check_run_dir(run_dir: Path) -> bool:
+    """True when the folder holds an interrupted run to resume; refuses to overwrite a finished one."""
+    previous = record.read_summary(run_dir)
+    if previous and previous.get("status") in ("completed", "diverged"):
+        raise ConfigError(f"hydra.run.dir={str(run_dir)!r} already holds a {previous['status']} run; "
+                          "give a new folder (or delete this one) to run again")
+    return (run_dir / BACKUP).is_dir()
 
 
 def verbosity(setting: str | int) -> int:
@@ -66,28 +98,33 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     recorded (status `failed`) and re-raised; a NaN loss ends the run as `diverged`.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
+    resuming = cfg.trainer.resume and check_run_dir(run_dir)
     model = prepare(cfg)
     splits = data_module.load(cfg.data)
     summary: dict[str, Any] = {
         "status": "running", "error": None, "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
         "config": OmegaConf.to_container(cfg, resolve=True), "params": record.parameter_counts(model),
         "data": {"source": splits.source, **{f"{k}_size": v for k, v in splits.sizes.items()}},
-        "device": record.device_info(),
+        "device": record.device_info(), "resumed": bool(resuming),
     }
     (run_dir / record.MODEL_TXT).write_text(record.model_summary_text(model))
     record.write_json_atomic(run_dir / record.SUMMARY, summary)
+    if resuming:
+        log.info("resuming from the backup in %s", run_dir / BACKUP)
 
     trainer = cfg.trainer
     model.compile(optimizer=keras.optimizers.get({"class_name": trainer.optimizer,
                                                   "config": {"learning_rate": trainer.learning_rate}}),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=trainer.jit_compile)
+    summary["device"].update(precision=trainer.precision, jit_compile=bool(model.jit_compile),
+                             threads=tf.config.threading.get_intra_op_parallelism_threads() or "default")
     start = time.perf_counter()
     try:
         model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
                   batch_size=trainer.batch_size, epochs=trainer.epochs, shuffle=True,
-                  callbacks=callbacks(cfg, run_dir), verbose=verbosity(trainer.verbose))
+                  callbacks=callbacks(cfg, run_dir, resuming), verbose=verbosity(trainer.verbose))
         train_seconds = time.perf_counter() - start
-        history = record.read_history(run_dir)
+        history = record.dedupe_history(run_dir)
         diverged = history.empty or not np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
         test_loss, test_accuracy = model.evaluate(splits.x_test, splits.y_test, batch_size=trainer.batch_size,
                                                   verbose=0)
