@@ -4,6 +4,7 @@ from hydra.errors import MissingConfigException
 from conftest import compose_config
 from inductive.config import ConfigError, check_data, check_trainer
 from inductive.models import build_model, feature_shapes
+from inductive.train import make_optimizer
 
 MODELS = ["dense", "conv_flatten", "gap"]
 DATASETS = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
@@ -51,8 +52,14 @@ def test_bad_model_values_name_their_key(override, key):
         feature_shapes(cfg.model, (28, 28, 1))
 
 
+def test_unknown_optimizer_names_the_key():
+    with pytest.raises(ConfigError, match="trainer.optimizer='adamm'"):
+        make_optimizer(compose_config("trainer.optimizer=adamm").trainer)
+
+
 @pytest.mark.parametrize("override, key", [
-    ("trainer.optimizer=adamm", "trainer.optimizer"),
+    ("trainer.precision=float8", "trainer.precision"),
+    ("trainer.threads=0", "trainer.threads"),
     ("trainer.epochs=0", "trainer.epochs"),
     ("trainer.learning_rate=-1", "trainer.learning_rate"),
     ("data.val_size=1.5", "data.val_size"),

@@ -61,11 +61,3 @@ def check_trainer(trainer: DictConfig) -> None:
             "use auto, true or false")
     require(trainer.threads in (None, "auto") or _positive_int(trainer.threads), "trainer.threads", trainer.threads,
             "use null (TensorFlow's default), auto (under a parallel launcher) or a positive int")
-    import keras  # only here: keeps `import inductive.config` light
-
-    try:
-        keras.optimizers.get(trainer.optimizer)
-    except ValueError:
-        raise ConfigError(
-            f"trainer.optimizer={trainer.optimizer!r} is not a Keras optimizer: use adam, sgd, rmsprop, adamw, ..."
-        ) from None

@@ -51,14 +51,25 @@ def configure_runtime(trainer: DictConfig) -> None:
     keras.mixed_precision.set_global_policy(trainer.precision)
 
 
+def make_optimizer(trainer: DictConfig) -> keras.optimizers.Optimizer:
+    try:
+        return keras.optimizers.get({"class_name": trainer.optimizer, "config": {"learning_rate": trainer.learning_rate}})
+    except ValueError:
+        raise ConfigError(f"trainer.optimizer={trainer.optimizer!r} is not a Keras optimizer: "
+                          "use adam, sgd, rmsprop, adamw, ...") from None
+
+
 def prepare(cfg: DictConfig) -> keras.Sequential:
-    """Check every config group and build the model: all of it before any data is read."""
+    """Check every config group, build and compile the model: all of it before any data is read."""
     check_data(cfg.data)
     check_trainer(cfg.trainer)
+    configure_runtime(cfg.trainer)  # first TensorFlow call: thread pools can only be sized before TF starts
     keras.backend.clear_session()  # jobs of one sweep share a process: nothing leaks between them
-    configure_runtime(cfg.trainer)
     keras.utils.set_random_seed(cfg.seed)
-    return build_model(cfg.model, tuple(cfg.data.image_shape), cfg.data.num_classes)
+    model = build_model(cfg.model, tuple(cfg.data.image_shape), cfg.data.num_classes)
+    model.compile(optimizer=make_optimizer(cfg.trainer), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=cfg.trainer.jit_compile)
+    return model
 
 
 def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool) -> list[keras.callbacks.Callback]:
@@ -105,7 +116,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "status": "running", "error": None, "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
         "config": OmegaConf.to_container(cfg, resolve=True), "params": record.parameter_counts(model),
         "data": {"source": splits.source, **{f"{k}_size": v for k, v in splits.sizes.items()}},
-        "device": record.device_info(), "resumed": bool(resuming),
+        "device": {**record.device_info(), "precision": cfg.trainer.precision, "jit_compile": bool(model.jit_compile),
+                   "threads": tf.config.threading.get_intra_op_parallelism_threads() or "default"},
+        "resumed": bool(resuming),
     }
     (run_dir / record.MODEL_TXT).write_text(record.model_summary_text(model))
     record.write_json_atomic(run_dir / record.SUMMARY, summary)
@@ -113,11 +126,6 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         log.info("resuming from the backup in %s", run_dir / BACKUP)
 
     trainer = cfg.trainer
-    model.compile(optimizer=keras.optimizers.get({"class_name": trainer.optimizer,
-                                                  "config": {"learning_rate": trainer.learning_rate}}),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=trainer.jit_compile)
-    summary["device"].update(precision=trainer.precision, jit_compile=bool(model.jit_compile),
-                             threads=tf.config.threading.get_intra_op_parallelism_threads() or "default")
     start = time.perf_counter()
     try:
         model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
