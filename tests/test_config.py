@@ -6,7 +6,7 @@ from inductive.config import ConfigError, check_data, check_trainer
 from inductive.models import build_model, feature_shapes
 from inductive.train import make_optimizer
 
-MODELS = ["dense", "conv_flatten", "gap"]
+MODELS = ["dense", "conv_flatten", "gap", "local"]
 DATASETS = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
 
 

@@ -36,6 +36,20 @@ def test_a_short_run_writes_a_complete_record(tiny_npz, tmp_path, model):
     assert 0 <= on_disk["test"]["accuracy"] <= 1 and on_disk["time"]["total_s"] > 0
     assert on_disk["device"]["device"] in ("CPU", "GPU")
     assert "Total params" in (tmp_path / "run" / record.MODEL_TXT).read_text()
+    shifts = pd.read_csv(tmp_path / "run" / record.SHIFT)
+    assert list(shifts.columns) == ["direction", "shift", "fill", "accuracy", "consistency"]
+    assert len(shifts) == 3 * (12 // 4 + 1) and (shifts[shifts["shift"] == 0].consistency == 1).all()
+    assert on_disk["shift"]["max_shift"] == 3 and 0 <= on_disk["shift"]["zero"]["consistency"] <= 1
+
+
+def test_a_model_sized_to_another_records_target_and_widths(tiny_npz, tmp_path):
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "model=dense", "model.match_params_of=gap",
+                         "trainer.epochs=1", "shift.enabled=false")
+    summary = run(cfg, tmp_path / "run")
+    target, achieved = summary["params"]["target"], summary["params"]["trainable"]
+    assert abs(achieved - target) <= 0.05 * target
+    assert summary["config"]["model"]["hidden_units"] != [256, 128]  # the widths actually built
+    assert not (tmp_path / "run" / record.SHIFT).exists()
 
 
 def test_same_seed_gives_identical_history(tiny_npz, tmp_path):

@@ -40,6 +40,7 @@ class Splits:
     y_test: np.ndarray
     source: str
     load_seconds: float
+    blank: np.ndarray  # a black pixel in the scaled input (per channel): what zero-filled shifts fill with
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -258,11 +259,14 @@ def split_and_scale(arrays: Arrays, data: DictConfig) -> tuple[np.ndarray, ...]:
     scale = np.float32(1 / 255)
     x_tr = x_train[train_idx].astype(np.float32) * scale
     x_va, x_te = x_train[val_idx].astype(np.float32) * scale, x_test.astype(np.float32) * scale
+    blank = np.zeros(x_tr.shape[-1], dtype=np.float32)
     if data.normalize == "standardize":
         mean, std = x_tr.mean(axis=(0, 1, 2)), x_tr.std(axis=(0, 1, 2)) + 1e-7
         x_tr, x_va, x_te = ((x - mean) / std for x in (x_tr, x_va, x_te))
+        blank = -mean / std
     as_labels = lambda y: y.astype(np.int32)  # noqa: E731
-    return x_tr, as_labels(y_train[train_idx]), x_va, as_labels(y_train[val_idx]), x_te, as_labels(y_test)
+    return (x_tr, as_labels(y_train[train_idx]), x_va, as_labels(y_train[val_idx]), x_te, as_labels(y_test),
+            blank)
 
 
 def load(data: DictConfig) -> Splits:
@@ -270,6 +274,7 @@ def load(data: DictConfig) -> Splits:
     start = time.perf_counter()
     arrays, source = read_arrays(data)
     check_arrays(arrays, data, source)
-    splits = Splits(*split_and_scale(arrays, data), source=source, load_seconds=time.perf_counter() - start)
+    *arrays_scaled, blank = split_and_scale(arrays, data)
+    splits = Splits(*arrays_scaled, source=source, load_seconds=time.perf_counter() - start, blank=blank)
     log.info("data %s from %s: %s (%.1f s)", data.name, source, splits.sizes, splits.load_seconds)
     return splits

@@ -3,6 +3,7 @@
 dense:        Flatten -> Dense hidden layers -> softmax
 conv_flatten: [Conv2D -> pool] x n -> Flatten -> Dense hidden layers -> softmax
 gap:          [Conv2D -> pool] x n -> GlobalAveragePooling2D -> softmax
+local:        conv_flatten with LocallyConnected2D (no weight sharing) in place of Conv2D
 All three come from one builder; the config keys say which is which.
 """
 
@@ -13,6 +14,7 @@ from omegaconf import DictConfig, ListConfig
 
 from inductive import arithmetic
 from inductive.config import ConfigError, require
+from inductive.local import LocallyConnected2D
 
 HEADS = {
     "flatten": keras.layers.Flatten,
@@ -20,6 +22,7 @@ HEADS = {
     "global_max": keras.layers.GlobalMaxPooling2D,
 }
 POOLS = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
+CONVS = {"conv": keras.layers.Conv2D, "local": LocallyConnected2D}  # shared kernel vs one kernel per position
 
 
 def _as_pair(value) -> int | tuple[int, int]:
@@ -31,6 +34,7 @@ def feature_shapes(model: DictConfig, image_shape: tuple[int, int, int]) -> list
     require(model.padding in arithmetic.PADDINGS, "model.padding", model.padding, "use same or valid")
     require(model.pool_type in POOLS, "model.pool_type", model.pool_type, f"use one of {sorted(POOLS)}")
     require(model.head in HEADS, "model.head", model.head, f"use one of {sorted(HEADS)}")
+    require(model.conv_type in CONVS, "model.conv_type", model.conv_type, f"use one of {sorted(CONVS)}")
     require(0 <= model.dropout < 1, "model.dropout", model.dropout, "use a rate in [0, 1)")
     for units in model.hidden_units:
         require(isinstance(units, int) and units > 0, "model.hidden_units", list(model.hidden_units),
@@ -63,8 +67,8 @@ def build_model(model: DictConfig, image_shape: tuple[int, int, int], num_classe
     feature_shapes(model, image_shape)
     layers: list[keras.layers.Layer] = [keras.Input(shape=tuple(image_shape))]
     for filters in model.conv_filters:
-        layers.append(keras.layers.Conv2D(filters, _as_pair(model.kernel_size), strides=_as_pair(model.strides),
-                                          padding=model.padding, activation=model.activation))
+        layers.append(CONVS[model.conv_type](filters, _as_pair(model.kernel_size), strides=_as_pair(model.strides),
+                                             padding=model.padding, activation=model.activation))
         if model.pool_size is not None:
             layers.append(POOLS[model.pool_type](_as_pair(model.pool_size)))
     layers.append(HEADS[model.head]())

@@ -21,6 +21,7 @@ import tensorflow as tf
 HISTORY = "history.csv"
 SUMMARY = "summary.json"
 MODEL_TXT = "model.txt"
+SHIFT = "shift.csv"
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
@@ -87,15 +88,27 @@ def read_history(run_dir: Path) -> pd.DataFrame:
     return pd.read_csv(path) if path.is_file() and path.stat().st_size else pd.DataFrame()
 
 
+def write_csv_atomic(path: Path, table: pd.DataFrame) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+
+
 def dedupe_history(run_dir: Path) -> pd.DataFrame:
     """After a resume an epoch can appear twice (written, then killed before its backup): keep the last."""
     history = read_history(run_dir)
     if not history.empty and history["epoch"].duplicated().any():
         history = history.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
-        tmp = run_dir / f".{HISTORY}.tmp"
-        history.to_csv(tmp, index=False)
-        os.replace(tmp, run_dir / HISTORY)
+        write_csv_atomic(run_dir / HISTORY, history)
     return history
+
+
+def shift_metrics(table: pd.DataFrame) -> dict[str, Any]:
+    """Headline of shift.csv: mean accuracy and consistency over all shifted (non-zero) inputs, per fill."""
+    shifted = table[table["shift"] > 0]
+    return {"max_shift": int(table["shift"].max()),
+            **{fill: {"accuracy": float(g["accuracy"].mean()), "consistency": float(g["consistency"].mean())}
+               for fill, g in shifted.groupby("fill")}}
 
 
 def read_summary(run_dir: Path) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from tensorflow.python.framework import config as tf_framework_config  # disable
 from omegaconf import DictConfig, OmegaConf
 
 from inductive import data as data_module
-from inductive import record
+from inductive import matching, record, shift
 from inductive.config import ConfigError, check_data, check_trainer
 from inductive.models import build_model
 
@@ -66,7 +66,13 @@ def prepare(cfg: DictConfig) -> keras.Sequential:
     configure_runtime(cfg.trainer)  # first TensorFlow call: thread pools can only be sized before TF starts
     keras.backend.clear_session()  # jobs of one sweep share a process: nothing leaks between them
     keras.utils.set_random_seed(cfg.seed)
-    model = build_model(cfg.model, tuple(cfg.data.image_shape), cfg.data.num_classes)
+    shape, classes = tuple(cfg.data.image_shape), cfg.data.num_classes
+    matched, target = matching.sized(cfg.model, shape, classes)
+    if target is not None:  # the run's record shows the widths actually built
+        cfg.model.conv_filters, cfg.model.hidden_units = matched.conv_filters, matched.hidden_units
+        log.info("model %s sized to %d trainable parameters: conv_filters=%s hidden_units=%s", cfg.model.name,
+                 target, list(matched.conv_filters), list(matched.hidden_units))
+    model = build_model(cfg.model, shape, classes)
     model.compile(optimizer=make_optimizer(cfg.trainer), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=cfg.trainer.jit_compile)
     return model
@@ -114,7 +120,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     splits = data_module.load(cfg.data)
     summary: dict[str, Any] = {
         "status": "running", "error": None, "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
-        "config": OmegaConf.to_container(cfg, resolve=True), "params": record.parameter_counts(model),
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "params": {**record.parameter_counts(model), "target": matching.target_params(cfg.model, cfg.data.image_shape,
+                                                                                      cfg.data.num_classes)},
         "data": {"source": splits.source, **{f"{k}_size": v for k, v in splits.sizes.items()}},
         "device": {**record.device_info(), "precision": cfg.trainer.precision, "jit_compile": bool(model.jit_compile),
                    "threads": tf.config.threading.get_intra_op_parallelism_threads() or "default"},
@@ -141,6 +149,12 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                        **record.history_metrics(record.read_history(run_dir)))
         record.write_json_atomic(run_dir / record.SUMMARY, summary)
         raise
+    if cfg.shift.enabled and not diverged:
+        shift_table = shift.shift_evaluation(
+            model, splits.x_test, splits.y_test, cfg.shift.max_shift or shift.default_max_shift(splits.x_test.shape[1:]),
+            tuple(cfg.shift.fills), trainer.batch_size, cfg.shift.max_images, splits.blank)
+        record.write_csv_atomic(run_dir / record.SHIFT, shift_table)
+        summary["shift"] = record.shift_metrics(shift_table)
     summary.update(
         status="diverged" if diverged else "completed",
         error="loss became NaN or infinite" if diverged else None,

@@ -1,0 +1,102 @@
+"""A locally connected 2D layer: Conv2D's receptive fields and strides, without the weight sharing.
+
+Keras 3 no longer ships one. Every output position (i, j) has its own kernel, so the layer sees
+the same pixels as a Conv2D but must learn each feature once per position: the control for
+"weight sharing helps" against "locality helps".
+
+Weights: kernel (out_h * out_w, kh * kw * C_in, filters), one Conv2D kernel flattened per output
+position in row-major (i, j) order; bias (out_h, out_w, filters), one bias per position and filter.
+With every position's kernel and bias equal to a Conv2D's, the layer computes that Conv2D.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+from inductive.arithmetic import PADDINGS, ParamCount, _pair, _positive, conv2d_output_shape
+
+
+def local2d_params(
+    input_shape: tuple[int, int, int],
+    filters: int,
+    kernel_size: int | tuple[int, int],
+    strides: int | tuple[int, int] = 1,
+    padding: str = "valid",
+    use_bias: bool = True,
+) -> ParamCount:
+    """out_h * out_w times a Conv2D's kh * kw * C_in * filters weights, and out_h * out_w * filters biases."""
+    out_h, out_w, filters = conv2d_output_shape(input_shape, filters, kernel_size, strides, padding)
+    kh, kw = _pair(kernel_size, "kernel_size")
+    positions = out_h * out_w
+    return ParamCount(positions * kh * kw * input_shape[2] * filters, positions * filters if use_bias else 0)
+
+
+@keras.saving.register_keras_serializable(package="inductive")
+class LocallyConnected2D(keras.layers.Layer):
+    """Conv2D with a separate kernel at every output position (channels_last, no dilation).
+
+    padding="same" pads as Conv2D does: pad_total = max((out - 1) * stride + kernel - size, 0)
+    per axis, pad_total // 2 of it before (top/left) and the rest after.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, int],
+        strides: int | tuple[int, int] = 1,
+        padding: str = "valid",
+        activation: str | None = None,
+        use_bias: bool = True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
+        self.filters = _positive(filters, "filters")
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.strides = _pair(strides, "strides")
+        self.padding = padding
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        batch, height, width, channels = input_shape
+        if height is None or width is None or channels is None:
+            raise ValueError(f"LocallyConnected2D needs a fixed (H, W, C) input shape, got {tuple(input_shape)}")
+        return (batch, *conv2d_output_shape((height, width, channels), self.filters, self.kernel_size,
+                                            self.strides, self.padding))
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        _, out_h, out_w, _ = self.compute_output_shape(input_shape)
+        kh, kw = self.kernel_size
+        taps = kh * kw * input_shape[-1]
+        # Each position's kernel starts as glorot_uniform starts a Conv2D kernel. Keras' own glorot
+        # would count the out_h * out_w positions into the fans and start the layer ~sqrt(positions) too small.
+        limit = math.sqrt(6 / (taps + kh * kw * self.filters))
+        self.kernel = self.add_weight(shape=(out_h * out_w, taps, self.filters), name="kernel",
+                                      initializer=keras.initializers.RandomUniform(-limit, limit))
+        self.bias = (self.add_weight(shape=(out_h, out_w, self.filters), name="bias", initializer="zeros")
+                     if self.use_bias else None)
+
+    def call(self, inputs):
+        kh, kw = self.kernel_size
+        sh, sw = self.strides
+        # The native op pads exactly like Conv2D ("SAME"); it is ~2x faster on CPU than
+        # keras.ops.image.extract_patches (an identity convolution) and compiles under XLA.
+        patches = tf.image.extract_patches(inputs, sizes=[1, kh, kw, 1], strides=[1, sh, sw, 1],
+                                           rates=[1, 1, 1, 1], padding=self.padding.upper())
+        _, out_h, out_w, taps = patches.shape
+        patches = keras.ops.reshape(patches, (-1, out_h * out_w, taps))
+        outputs = keras.ops.einsum("bpk,pkf->bpf", patches, self.kernel)
+        outputs = keras.ops.reshape(outputs, (-1, out_h, out_w, self.filters))
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding,
+                "activation": keras.activations.serialize(self.activation), "use_bias": self.use_bias}

@@ -1,0 +1,113 @@
+import keras
+import numpy as np
+import pytest
+
+from inductive.arithmetic import LayerSettingError
+from inductive.local import LocallyConnected2D, local2d_params
+
+
+def shared_like(conv: keras.layers.Conv2D, local: LocallyConnected2D) -> None:
+    """Give every output position of `local` the kernel and bias of `conv`."""
+    kernel, bias = conv.get_weights()
+    positions, taps, filters = local.kernel.shape
+    local.set_weights([np.tile(kernel.reshape(1, taps, filters), (positions, 1, 1)),
+                       np.broadcast_to(bias, local.bias.shape)])
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("kernel_size, strides", [(3, 1), (3, 2), ((2, 3), (2, 1)), (4, 3), (1, 1)])
+def test_equal_kernels_at_every_position_compute_conv2d(padding, kernel_size, strides):
+    x = np.random.default_rng(0).normal(size=(2, 9, 8, 3)).astype("float32")
+    conv = keras.layers.Conv2D(4, kernel_size, strides=strides, padding=padding, bias_initializer="random_normal")
+    local = LocallyConnected2D(4, kernel_size, strides=strides, padding=padding)
+    expected = keras.ops.convert_to_numpy(conv(x))
+    local.build(x.shape)
+    shared_like(conv, local)
+    got = keras.ops.convert_to_numpy(local(x))
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-5
+
+
+def test_each_position_has_its_own_kernel():
+    local = LocallyConnected2D(2, 3, padding="same")
+    local.build((None, 5, 5, 1))
+    kernel = np.zeros(local.kernel.shape, "float32")
+    kernel[2 * 5 + 3] = 1.0  # only output position (2, 3) sees anything
+    local.set_weights([kernel, np.zeros(local.bias.shape, "float32")])
+    out = keras.ops.convert_to_numpy(local(np.ones((1, 5, 5, 1), "float32")))[0]
+    assert out[2, 3].tolist() == [9.0, 9.0]
+    assert np.count_nonzero(out) == 2
+
+
+@pytest.mark.parametrize("input_shape, filters, kernel_size, strides, padding, use_bias", [
+    ((28, 28, 1), 32, 3, 1, "same", True), ((14, 14, 32), 64, 3, 1, "same", True),
+    ((9, 8, 3), 5, (2, 3), (2, 1), "valid", True), ((9, 8, 3), 5, 4, 3, "same", False),
+])
+def test_parameter_count_closed_form(input_shape, filters, kernel_size, strides, padding, use_bias):
+    layer = LocallyConnected2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias)
+    layer.build((None, *input_shape))
+    closed = local2d_params(input_shape, filters, kernel_size, strides, padding, use_bias)
+    assert closed.total == layer.count_params() == sum(int(np.prod(w.shape)) for w in layer.weights)
+    assert closed.biases == (int(np.prod(layer.bias.shape)) if use_bias else 0)
+
+
+def test_parameter_count_is_a_conv2d_count_per_output_position():
+    assert local2d_params((28, 28, 1), 32, 3, padding="same").total == 28 * 28 * (3 * 3 * 1 * 32 + 32)
+    assert local2d_params((28, 28, 1), 32, 3).total == 26 * 26 * (3 * 3 * 1 * 32 + 32)
+
+
+def test_kernels_start_at_conv2d_scale():
+    keras.utils.set_random_seed(0)
+    local = LocallyConnected2D(64, 3)
+    local.build((None, 14, 14, 32))
+    limit = np.sqrt(6 / (3 * 3 * 32 + 3 * 3 * 64))  # glorot_uniform of the matching Conv2D kernel
+    assert 0.9 * limit < np.abs(keras.ops.convert_to_numpy(local.kernel)).max() <= np.float32(limit)
+
+
+def test_saves_and_loads(tmp_path):
+    model = keras.Sequential([keras.Input((6, 6, 2)), LocallyConnected2D(3, 3, strides=2, padding="same",
+                                                                         activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(2)])
+    x = np.random.default_rng(1).normal(size=(4, 6, 6, 2)).astype("float32")
+    model.save(tmp_path / "local.keras")
+    loaded = keras.saving.load_model(tmp_path / "local.keras")
+    assert loaded.layers[0].get_config() == model.layers[0].get_config()
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_mixed_precision_computes_in_float16():
+    x = np.random.default_rng(2).normal(size=(2, 6, 6, 3)).astype("float32")
+    full = LocallyConnected2D(4, 3)
+    expected = keras.ops.convert_to_numpy(full(x))
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        half = LocallyConnected2D(4, 3)
+        half.build(x.shape)
+        half.set_weights(full.get_weights())
+        got = half(x)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert half.kernel.dtype == "float32" and got.dtype == "float16"
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got).astype("float32"), expected, atol=2e-2)
+
+
+def test_trains_under_xla():
+    model = keras.Sequential([keras.Input((6, 6, 1)), LocallyConnected2D(2, 3, activation="tanh"),
+                              LocallyConnected2D(2, 3), keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=True)
+    x, y = np.random.default_rng(3).normal(size=(8, 6, 6, 1)).astype("float32"), np.arange(8) % 2
+    before = [keras.ops.convert_to_numpy(layer.kernel) for layer in model.layers[:2]]
+    history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    # The first kernel only moves if gradients flow back through the second layer's patches.
+    for layer, kernel in zip(model.layers[:2], before):
+        assert not np.allclose(keras.ops.convert_to_numpy(layer.kernel), kernel)
+
+
+def test_refuses_a_kernel_larger_than_a_valid_input():
+    with pytest.raises(LayerSettingError, match="larger than the input size 4"):
+        LocallyConnected2D(2, 5).build((None, 4, 4, 1))
+    with pytest.raises(ValueError, match="padding must be one of"):
+        LocallyConnected2D(2, 3, padding="causal")
+    with pytest.raises(ValueError, match="fixed"):
+        LocallyConnected2D(2, 3).build((None, None, None, 1))
