@@ -112,3 +112,14 @@ def test_real_fashion_mnist_short_run_learns(tmp_path):
     assert summary["data"]["source"] == f"local copy {FASHION}"
     assert summary["data"]["test_size"] == 10_000
     assert summary["test"]["accuracy"] > 0.6  # chance is 0.1
+
+
+@pytest.mark.parametrize("overrides", [["trainer.precision=mixed_float16"], ["trainer.jit_compile=true"],
+                                       ["trainer.precision=mixed_bfloat16", "model=local"]])
+def test_gpu_options_run_on_cpu_and_are_recorded(tiny_npz, tmp_path, overrides):
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=1", "trainer.deterministic=false",
+                         *overrides)
+    summary = run(cfg, tmp_path / "run")
+    assert summary["status"] == "completed"
+    assert summary["device"]["precision"] == cfg.trainer.precision
+    assert summary["device"]["jit_compile"] == (cfg.trainer.jit_compile is True)
