@@ -37,7 +37,7 @@ class EpochClock(keras.callbacks.Callback):
 
 def configure_runtime(trainer: DictConfig) -> None:
     """Process-wide TensorFlow settings, set on every run so jobs of one process never inherit them."""
-    if isinstance(trainer.threads, int):
+    if isinstance(trainer.threads, int) and tf.config.threading.get_intra_op_parallelism_threads() != trainer.threads:
         try:
             tf.config.threading.set_intra_op_parallelism_threads(trainer.threads)
             tf.config.threading.set_inter_op_parallelism_threads(trainer.threads)
