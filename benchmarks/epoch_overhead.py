@@ -75,7 +75,7 @@ def main(argv: list[str]) -> None:
         for model in ("dense", "conv_flatten", "gap"):
             with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
                 cfg = compose("config", overrides=[
-                    f"model={model}", f"data={args.data}", f"data.train_size={args.train_size}",
+                    f"model={model}", f"data={args.data}", f"data.train_size={'null' if args.train_size is None else args.train_size}",
                     f"trainer.epochs={args.epochs}", "trainer.verbose=0",
                     f"trainer.deterministic={args.deterministic}", f"trainer.resume={args.resume}",
                     "shift.enabled=false", f"output_root={tmp}"])

@@ -80,7 +80,8 @@ def toy_tables(curves: dict[str, tuple[list[float], list[float], list[float], li
                            for e, v in zip(history["epoch"], history[column])]
             last = history.iloc[-1]
             runs.append({"run_id": run_id, "status": "completed", "model": model, "seed": seed,
-                         "dataset": "toy", "train_size": 1000, "condition": CONDITION, "budget": "toy, 4 epochs",
+                         "dataset": "toy", "train_size": 1000, "trainer.epochs": 4, "condition": CONDITION,
+                         "budget": "toy, 4 epochs",
                          "params_trainable": 1000 * (len(run_id) % 7 + 1),
                          "final_train_accuracy": last["train_accuracy"], "final_val_accuracy": last["val_accuracy"],
                          "final_accuracy_gap": last["train_accuracy"] - last["val_accuracy"],
@@ -140,13 +141,23 @@ def test_a_small_gap_from_underfitting_is_named_and_does_not_decide_the_verdict(
     runs, epochs = toy_tables({"conv_flatten": FITS_WELL, "gap": UNDERFITS})
     result = claims.compare(runs, epochs, "conv_flatten", "gap", CONDITION)
     assert result.effect("final accuracy gap")["verdict"] == SUPPORTED  # the raw gap alone would say yes
-    assert any("comes from underfitting" in note and note.startswith(CONDITION) for note in result.notes)
+    assert any(note.startswith(f"{CONDITION}: gap underfits") and "smaller final gap (0.010 vs 0.060) is no evidence"
+               in note for note in result.notes)
+    assert result.caveats == ["gap underfits", "loose train-accuracy match"]
     context = result.effect("final val accuracy (less - more)")
     assert context["mean"] < 0 and context["verdict"] == ""
     rise = result.effect("val loss rise above its minimum")
     assert rise["verdict"] == SUPPORTED and not rise["decides"]  # gap is still improving: no rise to show
     assert result.effect(claims.MATCHED)["decides"] and result.verdict == INCONCLUSIVE
     assert any("only the gap at matched train accuracy can decide" in note for note in result.notes)
+
+
+def test_an_underfitting_model_expected_to_overfit_more_cannot_win_on_val_loss_rise_either():
+    runs, epochs = toy_tables({"dense": UNDERFITS, "conv_flatten": OVERFITS})
+    result = claims.compare(runs, epochs, "dense", "conv_flatten", CONDITION)
+    rise = result.effect("val loss rise above its minimum")
+    assert rise["verdict"] == NOT_SUPPORTED and not rise["decides"]  # dense is still improving, not better
+    assert result.verdict == INCONCLUSIVE and result.caveats[0] == "dense underfits"
 
 
 def test_overfitting_claim_mixes_comparisons_into_inconclusive_and_keeps_every_effect():

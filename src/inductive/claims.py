@@ -1,4 +1,4 @@
-"""The lecture's five claims, judged from the tidy tables with effect sizes and 95% intervals over seeds.
+"""The lecture's claims, judged from the tidy tables with effect sizes and 95% intervals over seeds.
 
 The structural claims (1, 3, 5) are parameter counts read from the runs' layers and checked against
 the closed forms in `inductive.arithmetic`; they are identical for every seed, so they need no
@@ -6,8 +6,9 @@ interval. The overfitting claims (2, 4) compare two models trained under the sam
 data, training-set size and trainer settings), pairing runs by seed. A small gap alone is not
 evidence (an underfitting model has one too), so the verdict rests on two measures fair to models
 of different capacity: the gap at matched training accuracy and how far validation loss climbs
-above its minimum; on the first alone when the model the lecture favours underfits, since a model
-still improving has no rise to show.
+above its minimum; on the first alone when either model underfits the other, since a model still
+improving has no rise to show. Claim 7 reuses them to split weight sharing from locality (`local`).
+Claim 6 compares how often each model keeps its prediction when the test images are shifted.
 """
 
 from __future__ import annotations
@@ -32,9 +33,14 @@ LOOSE_MATCH = 0.05  # a run whose train accuracy moves more than this in the mat
 CONDITION_KEYS = ("dataset", "train_size", "trainer.epochs", "trainer.batch_size", "trainer.optimizer",
                   "trainer.learning_rate", "trainer.early_stopping.enabled", "data.val_size", "data.normalize")
 
-MODEL_ORDER = ("dense", "conv_flatten", "gap")
-# Claims 2 and 4: (model expected to overfit more, model expected to overfit less).
-OVERFITTING_COMPARISONS = {2: [("dense", "conv_flatten"), ("dense", "gap")], 4: [("conv_flatten", "gap")]}
+MODEL_ORDER = ("dense", "local", "conv_flatten", "gap")
+# Claims 2, 4 and 7: (model expected to overfit more, model expected to overfit less).
+# Claim 7 splits a conv layer's bias: local - conv_flatten is weight sharing, dense - local is locality.
+OVERFITTING_COMPARISONS = {2: [("dense", "conv_flatten"), ("dense", "gap")], 4: [("conv_flatten", "gap")],
+                           7: [("local", "conv_flatten"), ("dense", "local")]}
+# The comparisons a claim's verdict rests on, where not all of them (the others are reported as context).
+DECIDING = {7: [("local", "conv_flatten")]}
+PRESETS = {2: "weight_sharing", 4: "pooling", 6: "locality", 7: "locality"}
 
 # Measures of overfitting, each a difference "more - less" that is positive when the lecture is right.
 # kind: raw measures are shown; fair ones decide the verdict; context is shown to expose underfitting.
@@ -57,6 +63,10 @@ QUOTES = {
        "will have fewer weights, leading to less overfitting.",
     4: "[...] the fully connected layer will have fewer weights, leading to less overfitting.",
     5: "Pooling layers do not have any trainable variables.",
+    6: "Pooling layers do not have any trainable variables. They can however contribute to inductive biases "
+       "such as increased translation invariance (that is the same object present in different places in a "
+       "scene leads to the same representations).",
+    7: "From this perspective, convolutional layers introduce weight sharing that acts in a regularizing way.",
 }
 STATEMENTS = {
     1: "Conv layers need far fewer parameters than dense layers for the same input",
@@ -64,6 +74,8 @@ STATEMENTS = {
     3: "Global average pooling needs fewer weights than flattening before the classifier",
     4: "Global average pooling overfits less than flattening",
     5: "Pooling layers have no trainable variables",
+    6: "Global pooling increases translation invariance",
+    7: "Weight sharing, not only locality, reduces overfitting",
 }
 
 METHOD_NOTES = [
@@ -84,12 +96,23 @@ METHOD_NOTES = [
     "- **Verdict per measure**: `supported` when the interval excludes 0 on the lecture's side, `not "
     "supported` when it excludes 0 on the other side, `inconclusive` otherwise or with fewer than two "
     "seeds. **Per comparison**: `supported` when at least one fair measure is supported and none is not "
-    "supported; `not supported` in the mirror case; else `inconclusive`. When the model the lecture favours "
-    "underfits (lower train and validation accuracy, both intervals below 0), only the gap at matched train "
+    "supported; `not supported` in the mirror case; else `inconclusive`. When either model underfits the "
+    "other (lower train and validation accuracy, both intervals below 0), only the gap at matched train "
     "accuracy counts: a model still improving shows no val loss rise. **Per claim**: the verdict all "
     "comparisons share, else `inconclusive` (mixed).",
     f"- **Structural claims** are exact parameter counts (no seed varies them). 'Far fewer' means at "
     f"least {FAR_FEWER} times fewer.",
+    "- **Translation invariance** (claim 6): each run's test images shifted by 1 to max_shift pixels along x, "
+    "y and the diagonal (`shifts.csv`); **consistency** = fraction of images whose predicted class is the "
+    "unshifted one. Per run, the mean over every shifted input; the effect is the paired per-seed difference "
+    "gap - other model, decided on consistency with zero fill (uncovered pixels blank); accuracy under shift "
+    "and the wrap fill are context.",
+    "- **Weight sharing vs locality** (claim 7): `local` has conv_flatten's receptive fields and widths but a "
+    "separate kernel at every position. local - conv_flatten isolates weight sharing and decides the verdict "
+    "with the overfitting measures above; dense - local isolates locality and is context.",
+    "- **Parameter-matched** conditions (`model.target_params` / `match_params_of`): every model's widths were "
+    "scaled to one parameter count, so differences come from the architecture's bias rather than its "
+    "capacity; the condition names the target and the notes give each model's achieved count.",
 ]
 
 
@@ -218,7 +241,10 @@ def _format(value: object) -> str:
 
 
 def add_conditions(runs: pd.DataFrame) -> pd.DataFrame:
-    """Add `condition` (everything a matched budget holds equal) and `budget` (the same without the size)."""
+    """Add `condition` (everything a matched budget holds equal) and `budget` (the same without the size).
+
+    Parameter-matched runs (a `params_target`) form conditions of their own, named after the target.
+    """
     keys = [k for k in CONDITION_KEYS if k in runs]
     varying = [k for k in keys[3:] if runs[k].astype(str).nunique() > 1]
 
@@ -228,6 +254,8 @@ def add_conditions(runs: pd.DataFrame) -> pd.DataFrame:
             parts.append(f"{_format(row.get('train_size'))} train images")
         parts.append(f"{_format(row.get('trainer.epochs'))} epochs")
         parts += [f"{k.rsplit('.', 1)[-1]}={row[k]}" for k in varying]
+        if pd.notna(row.get("params_target")):  # matched models are compared with each other, not with the rest
+            parts.append(f"matched at {_format(float(row['params_target']))} params")
         return ", ".join(parts)
 
     return runs.assign(condition=runs.apply(label, axis=1, with_size=True),
@@ -235,7 +263,7 @@ def add_conditions(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def sort_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs by condition, then model (dense, conv_flatten, gap, others), then seed: the order of every table."""
+    """Runs by condition, then model (dense, local, conv_flatten, gap, others), then seed: the order of every table."""
     rank = runs["model"].map({model: i for i, model in enumerate(MODEL_ORDER)}).fillna(len(MODEL_ORDER))
     keys = [k for k in CONDITION_KEYS if k in runs]
     ordered = runs.assign(_rank=rank).sort_values([*keys, "_rank", "seed"], kind="stable", na_position="last")
@@ -299,7 +327,7 @@ class Comparison:
     effects: list[dict]
     verdict: str
     seeds: int
-    train_size: float
+    budget: tuple[float, float]  # training images and epochs: a headline prefers the biggest
     caveats: list[str]
     notes: list[str] = field(default_factory=list)
 
@@ -330,10 +358,10 @@ def compare(runs: pd.DataFrame, epochs: pd.DataFrame, more: str, less: str, cond
                         "note": "loose match: not judged" if measure == MATCHED and loose else ""})
     # An underfitting model has not trained past its best point, so its flat val loss proves nothing.
     deciding = [m for m, (_, kind, _) in MEASURES.items() if kind == "fair"]
-    caveats = ["loose train-accuracy match"] if loose else []
-    if underfits(pair, less, more):
+    caveats = [f"{model} underfits" for model, other in ((more, less), (less, more)) if underfits(pair, model, other)]
+    if caveats:
         deciding = [MATCHED]
-        caveats.insert(0, f"{less} underfits")
+    caveats += ["loose train-accuracy match"] if loose else []
     for effect in effects:
         effect["decides"] = effect["measure"] in deciding
     evidence = (pair.groupby("model", sort=False)
@@ -347,7 +375,7 @@ def compare(runs: pd.DataFrame, epochs: pd.DataFrame, more: str, less: str, cond
     evidence.insert(0, "comparison", name)
     seeds = min(per_seed(pair, model, "seed").size for model in (more, less))
     result = Comparison(more, less, condition, evidence, effects, fair_verdict([verdicts[m] for m in deciding]),
-                        seeds, float(pair["train_size"].max()), caveats)
+                        seeds, (float(pair["train_size"].max()), float(pair["trainer.epochs"].max())), caveats)
     result.notes = comparison_notes(result, pair)
     return result
 
@@ -360,27 +388,28 @@ def underfits(pair: pd.DataFrame, model: str, other: str) -> tuple[Interval, Int
 
 
 def comparison_notes(comparison: Comparison, pair: pd.DataFrame) -> list[str]:
-    """Say when a small gap comes from underfitting, when the match is loose, and when the lecture is contradicted."""
+    """Say when a model underfits (so its small gap is no evidence), when the match is loose, and when the
+    runs contradict the lecture."""
     notes = []
     gaps = pair.groupby("model")["final_accuracy_gap"].mean()
-    if len(gaps) == 2 and gaps.iloc[0] != gaps.iloc[1]:
-        small, large = gaps.idxmin(), gaps.idxmax()
-        lower = underfits(pair, small, large)
+    for model, other in ((comparison.more, comparison.less), (comparison.less, comparison.more)):
+        lower = underfits(pair, model, other)
         if lower:
             train, val = lower
-            notes.append(
-                f"{comparison.condition}: {small}'s smaller final gap ({gaps[small]:.3f} vs {gaps[large]:.3f}) "
-                f"comes from underfitting: its train accuracy is {-train.mean:.3f} [{-train.high:.3f}, "
-                f"{-train.low:.3f}] and its validation accuracy {-val.mean:.3f} [{-val.high:.3f}, "
-                f"{-val.low:.3f}] below {large}'s. That is no evidence that it generalizes better"
-                + (", nor is its flat validation loss, so only the gap at matched train accuracy can decide."
-                   if small == comparison.less else "."))
+            smaller = (f"; its smaller final gap ({gaps[model]:.3f} vs {gaps[other]:.3f}) is no evidence that it "
+                       "generalizes better" if gaps[model] < gaps[other] else "")
+            notes.append(f"{comparison.condition}: {model} underfits: its train accuracy is {-train.mean:.3f} "
+                         f"[{-train.high:.3f}, {-train.low:.3f}] and its validation accuracy {-val.mean:.3f} "
+                         f"[{-val.high:.3f}, {-val.low:.3f}] below {other}'s{smaller}. A model still improving "
+                         "shows no val loss rise either, so only the gap at matched train accuracy can decide.")
     if loose_match(pair):
-        steps = pair.groupby("model")[["matched_epoch", "matched_step"]].mean()
+        steps = pair.groupby("model").agg(matched_epoch=("matched_epoch", "mean"),
+                                          matched_step=("matched_step", lambda s: s.max(skipna=False)))
         notes.append(f"{comparison.condition}: loose match, so the gap at matched train accuracy is not judged: "
                      f"to reach train accuracy {pair['matched_target'].iloc[0]:.3f}, "
-                     + ", ".join(f"{model} takes {row.matched_epoch:.1f} epochs"
-                                 + ("" if math.isnan(row.matched_step) else f" (last step {row.matched_step:+.3f})")
+                     + ", ".join(f"{model} takes {row.matched_epoch:.1f} epochs on average"
+                                 + (" (one run in its first epoch)" if math.isnan(row.matched_step)
+                                    else f" (last step up to {row.matched_step:+.3f})")
                                  for model, row in steps.iterrows())
                      + f"; judged only after the first epoch and with steps of at most {LOOSE_MATCH}.")
     if comparison.verdict == NOT_SUPPORTED:
@@ -396,7 +425,10 @@ def _effect(effect: dict) -> str:
 
 
 def overfitting_claim(number: int, runs: pd.DataFrame, epochs: pd.DataFrame) -> tuple[Claim, list[dict]]:
-    """Claim 2 or 4: every comparison pair under every condition that has both models."""
+    """Claim 2, 4 or 7: every comparison pair under every condition that has both models.
+
+    The verdict rests on the pairs in DECIDING[number] (all pairs when absent); the others are context.
+    """
     done = completed(runs)
     comparisons = []
     for more, less in OVERFITTING_COMPARISONS[number]:
@@ -407,12 +439,14 @@ def overfitting_claim(number: int, runs: pd.DataFrame, epochs: pd.DataFrame) -> 
     if not comparisons:
         wanted = " or ".join(f"{m} and {l}" for m, l in OVERFITTING_COMPARISONS[number])
         return Claim(number, INCONCLUSIVE, f"no condition has completed runs of {wanted}",
-                     {}, [f"Run the {'weight_sharing' if number == 2 else 'pooling'} preset to test this claim."]), []
+                     {}, [f"Run the {PRESETS[number]} preset to test this claim."]), []
     verdicts = [c.verdict for c in comparisons]
+    pairs = DECIDING.get(number, OVERFITTING_COMPARISONS[number])
+    decides = [(c.more, c.less) in pairs for c in comparisons]
     effects = [e for c in comparisons for e in c.effects]
     main: dict[str, Comparison] = {}
-    for c in comparisons:  # per pair, the condition with the most seeds (ties: the largest training set)
-        if c.name not in main or (c.seeds, c.train_size) > (main[c.name].seeds, main[c.name].train_size):
+    for c in comparisons:  # per pair, the condition with the most seeds (ties: most images, then epochs)
+        if c.name not in main or (c.seeds, *c.budget) > (main[c.name].seeds, *main[c.name].budget):
             main[c.name] = c
     headline = "; ".join(
         f"{c.name} under {c.condition}: {MATCHED} {_effect(c.effect(MATCHED))}, "
@@ -420,6 +454,8 @@ def overfitting_claim(number: int, runs: pd.DataFrame, epochs: pd.DataFrame) -> 
         f"({c.effect(MATCHED)['test']}, {c.seeds} seeds" + "".join(f"; {caveat}" for caveat in c.caveats) + ")"
         for c in main.values())
     headline += f". Verdicts over all comparisons: {tally(verdicts)}."
+    if number in DECIDING:
+        headline += f" The claim's verdict rests on {' and '.join(f'{m} - {l}' for m, l in pairs)} alone."
     tables = {"Per model (mean ±95% t half-width over seeds)":
               pd.concat([c.evidence for c in comparisons], ignore_index=True),
               "Effects (more - less overfitting model; positive favours the lecture)":
@@ -430,8 +466,17 @@ def overfitting_claim(number: int, runs: pd.DataFrame, epochs: pd.DataFrame) -> 
               "Verdict per comparison (from the measures marked 'decides')":
               pd.DataFrame([{"comparison": c.name, "condition": c.condition, "verdict": c.verdict,
                              "caveats": ", ".join(c.caveats)} for c in comparisons])}
-    notes = [n for c in comparisons for n in c.notes]
-    claim = Claim(number, combine(verdicts), headline, tables, notes)
+    if number in DECIDING:
+        tables["Verdict per comparison (from the measures marked 'decides')"]["decides the claim"] = [
+            "yes" if d else "no (context)" for d in decides]
+    # A context comparison going the other way does not contradict the lecture; say what it shows instead.
+    notes = [n if d else n.replace("**Our runs contradict the lecture** under", "Context, not judged: under")
+             for c, d in zip(comparisons, decides) for n in c.notes]
+    if not any(decides):
+        notes.insert(0, "No condition has completed runs of " + " or ".join(f"{m} and {l}" for m, l in pairs)
+                     + f", which the verdict rests on: run the {PRESETS[number]} preset.")
+    notes += matching_notes(runs, list(dict.fromkeys(c.condition for c in comparisons)))
+    claim = Claim(number, combine([c.verdict for c, d in zip(comparisons, decides) if d]), headline, tables, notes)
     return claim, [{"claim": number, **e} for e in effects]
 
 
@@ -587,6 +632,134 @@ def pooling_claim(runs: pd.DataFrame, layers: pd.DataFrame) -> Claim:
     return Claim(5, result, headline, {"Pooling layers": table}, [])
 
 
+# ---------------------------------------------------------------- claim 6: translation invariance
+
+# (model expected to be more translation invariant, model expected to be less).
+SHIFT_COMPARISONS = [("gap", "conv_flatten"), ("gap", "dense")]
+CONSISTENCY = "consistency under shift (zero fill)"
+# Per run, means over every shifted input; differences "more - less invariant" are positive when the lecture
+# is right. Consistency with blank borders decides; accuracy shows whether the kept predictions are right.
+SHIFT_MEASURES = {
+    CONSISTENCY: ("consistency", "zero", "fair"),
+    "accuracy under shift (zero fill)": ("accuracy", "zero", "context"),
+    "consistency under shift (wrap fill)": ("consistency", "wrap", "context"),
+    "accuracy under shift (wrap fill)": ("accuracy", "wrap", "context"),
+}
+
+
+def shifted_means(runs: pd.DataFrame, shifts: pd.DataFrame) -> pd.DataFrame:
+    """Per completed run and fill: mean accuracy and consistency over its shifted inputs (shift > 0)."""
+    shifted = shifts[(shifts["shift"] > 0) & shifts["run_id"].isin(completed(runs)["run_id"])]
+    return (shifted.groupby(["run_id", "model", "seed", "condition", "fill"], sort=False)
+            [["accuracy", "consistency"]].mean().reset_index())
+
+
+def by_shift(runs: pd.DataFrame, shifts: pd.DataFrame, column: str, fill: str) -> pd.DataFrame:
+    """Condition x model rows, a column per shift in pixels: the mean over directions, then over seeds."""
+    rows = shifts[(shifts["fill"] == fill) & shifts["run_id"].isin(completed(runs)["run_id"])]
+    per_run = rows.groupby(["condition", "model", "run_id", "shift"], sort=False)[column].mean().reset_index()
+    table = per_run.pivot_table(index=["condition", "model"], columns="shift", values=column, sort=False)
+    return table.rename(columns=lambda shift: f"{shift} px").reset_index().rename_axis(columns=None)
+
+
+def invariance_claim(runs: pd.DataFrame, shifts: pd.DataFrame | None) -> tuple[Claim, list[dict]]:
+    """Claim 6: gap keeps its predictions under shifted inputs more often than conv_flatten and dense."""
+    means = shifted_means(runs, shifts) if shifts is not None and not shifts.empty else pd.DataFrame()
+    if means.empty:
+        return Claim(6, INCONCLUSIVE, "no completed run recorded shift.csv", {},
+                     [f"Runs write shift.csv unless shift.enabled=false; run the {PRESETS[6]} preset."]), []
+    effects, verdicts, main = [], [], {}
+    for more, less in SHIFT_COMPARISONS:
+        for condition, here in means.groupby("condition", sort=False):
+            if not {more, less} <= set(here.loc[here["fill"] == "zero", "model"]):
+                continue
+            name = f"{more} - {less}"
+            for measure, (column, fill, kind) in SHIFT_MEASURES.items():
+                rows = here[here["fill"] == fill]
+                if not {more, less} <= set(rows["model"]):
+                    continue
+                interval = difference_interval(per_seed(rows, more, column), per_seed(rows, less, column))
+                effects.append({"comparison": name, "condition": condition, "measure": measure, "kind": kind,
+                                "unit": column, "mean": interval.mean, "low": interval.low, "high": interval.high,
+                                "n": interval.n, "test": interval.test,
+                                "verdict": verdict(interval) if kind == "fair" else "", "decides": kind == "fair",
+                                "note": ""})
+            verdicts.append(_find(effects, name, condition, CONSISTENCY)["verdict"])
+            seeds = min(here.loc[here["model"] == m, "seed"].nunique() for m in (more, less))
+            if name not in main or seeds > main[name][1]:
+                main[name] = (condition, seeds)
+    if not effects:
+        wanted = " or ".join(f"{m} and {l}" for m, l in SHIFT_COMPARISONS)
+        return Claim(6, INCONCLUSIVE, f"no condition has completed runs with shift.csv of {wanted}", {},
+                     [f"Run the {PRESETS[6]} preset (every run writes shift.csv) to test this claim."]), []
+    headline = "; ".join(
+        f"{name} under {condition}: {CONSISTENCY} {_effect(_find(effects, name, condition, CONSISTENCY))}, "
+        f"accuracy under shift {_effect(_find(effects, name, condition, 'accuracy under shift (zero fill)'))} "
+        f"({_find(effects, name, condition, CONSISTENCY)['test']}, {seeds} seeds)"
+        for name, (condition, seeds) in main.items())
+    headline += f". Verdicts over all comparisons: {tally(verdicts)}."
+    fills = [f for f in ("zero", "wrap") if f in set(means["fill"])]
+    per_model = means.pivot_table(index=["condition", "model", "seed"], columns="fill",
+                                  values=["accuracy", "consistency"], sort=False)
+    per_model.columns = [f"{column} ({fill} fill)" for column, fill in per_model.columns]
+    per_model = (per_model.reset_index().groupby(["condition", "model"], sort=False)
+                 .agg(seeds=("seed", "nunique"), **{c: (c, _mean_pm) for c in per_model.columns})
+                 .reset_index())
+    tables = {"Per model: mean over shifted inputs (mean ±95% t half-width over seeds)": per_model,
+              "Effects (more - less invariant model; positive favours the lecture)":
+              pd.DataFrame([{"comparison": e["comparison"], "condition": e["condition"], "measure": e["measure"],
+                             "kind": e["kind"], "effect [95% interval]": _effect(e), "test": e["test"],
+                             "verdict": e["verdict"]} for e in effects])}
+    for fill in fills:
+        for column in ("consistency", "accuracy"):
+            tables[f"Test {column} per shift ({fill} fill; mean over x, y, diagonal and seeds)"] = by_shift(
+                runs, shifts, column, fill)
+    notes = invariance_notes(effects)
+    notes += matching_notes(runs, list(dict.fromkeys(e["condition"] for e in effects)))
+    return Claim(6, combine(verdicts), headline, tables, notes), [{"claim": 6, **e} for e in effects]
+
+
+def _find(effects: list[dict], comparison: str, condition: str, measure: str) -> dict:
+    return next(e for e in effects if (e["comparison"], e["condition"], e["measure"]) == (comparison, condition, measure))
+
+
+def invariance_notes(effects: list[dict]) -> list[str]:
+    """Say when gap's kept predictions are not the right ones, and when the runs contradict the lecture."""
+    notes = []
+    for e in effects:
+        if e["measure"] != CONSISTENCY:
+            continue
+        accuracy = _find(effects, e["comparison"], e["condition"], "accuracy under shift (zero fill)")
+        if e["verdict"] == SUPPORTED and accuracy["high"] < 0:
+            notes.append(f"{e['condition']}: {e['comparison'].split(' - ')[0]} keeps its prediction more often but "
+                         f"is less accurate on shifted images ({_effect(accuracy)}): part of its consistency is "
+                         "predicting the same wrong class.")
+        if e["verdict"] == NOT_SUPPORTED:
+            more, less = e["comparison"].split(" - ")
+            notes.append(f"**Our runs contradict the lecture** under {e['condition']}: {more} keeps its prediction "
+                         f"under shift less often than {less} ({CONSISTENCY} {_effect(e)}).")
+    return notes
+
+
+def matching_notes(runs: pd.DataFrame, conditions: list[str]) -> list[str]:
+    """For each parameter-matched condition: the target and what each model achieved."""
+    if "params_target" not in runs:
+        return []
+    done = completed(runs)
+    notes = []
+    for condition in conditions:
+        here = done[(done["condition"] == condition) & done["params_target"].notna()]
+        if here.empty:
+            continue
+        counts = here.groupby("model", sort=False).agg(target=("params_target", "first"),
+                                                       achieved=("params_trainable", "first"))
+        notes.append(f"{condition}: parameter-matched, so differences come from each architecture's bias, not "
+                     "its capacity. Trainable parameters achieved vs target: "
+                     + ", ".join(f"{model} {row.achieved:,.0f} of {row.target:,.0f} ({row.achieved / row.target - 1:+.1%})"
+                                 for model, row in counts.iterrows()) + ".")
+    return notes
+
+
 # ---------------------------------------------------------------- all claims
 
 @dataclass
@@ -610,26 +783,36 @@ class Claim:
 
     @property
     def method(self) -> str:
+        if self.number == 6:
+            return ("Paired by seed within each condition: per run, the mean over every shifted test image (1 to "
+                    "max_shift pixels along x, y and the diagonal); 95% t intervals on the per-seed differences "
+                    "(Welch where seeds are not shared). The verdict rests on consistency with zero fill; accuracy "
+                    "under shift and the wrap fill are context.")
         if self.number in OVERFITTING_COMPARISONS:
             return ("Paired by seed within each condition; per-measure 95% t intervals on the per-seed "
                     "differences (Welch where seeds are not shared). The verdict rests on the fair measures "
-                    "(gap at matched train accuracy, val loss rise), on the first alone where the model the "
-                    "lecture favours underfits.")
+                    "(gap at matched train accuracy, val loss rise), on the first alone where either model "
+                    "underfits the other."
+                    + (" Only local - conv_flatten (weight sharing) decides; dense - local (locality) is context."
+                       if self.number in DECIDING else ""))
         return "Exact parameter counts from the runs' layers, checked against the closed forms."
 
 
-def judge(runs: pd.DataFrame, epochs: pd.DataFrame, layers: pd.DataFrame) -> tuple[list[Claim], pd.DataFrame]:
-    """All five claims, and the tidy effects table behind claims 2 and 4."""
+def judge(runs: pd.DataFrame, epochs: pd.DataFrame, layers: pd.DataFrame,
+          shifts: pd.DataFrame | None = None) -> tuple[list[Claim], pd.DataFrame]:
+    """All seven claims, and the tidy effects table behind claims 2, 4, 6 and 7."""
     claim2, effects2 = overfitting_claim(2, runs, epochs)
     claim4, effects4 = overfitting_claim(4, runs, epochs)
+    claim6, effects6 = invariance_claim(runs, shifts)
+    claim7, effects7 = overfitting_claim(7, runs, epochs)
     if layers.empty:
         structural = [Claim(n, INCONCLUSIVE, "no run recorded its layers", {}, []) for n in (1, 3, 5)]
     else:
         structural = [conv_params_claim(runs, layers), head_params_claim(runs, layers), pooling_claim(runs, layers)]
-    found = sorted([*structural, claim2, claim4], key=lambda c: c.number)
+    found = sorted([*structural, claim2, claim4, claim6, claim7], key=lambda c: c.number)
     columns = ["claim", "comparison", "condition", "measure", "kind", "unit", "mean", "low", "high", "n", "test",
                "verdict", "decides", "note"]
-    return found, pd.DataFrame(effects2 + effects4, columns=columns)
+    return found, pd.DataFrame(effects2 + effects4 + effects6 + effects7, columns=columns)
 
 
 def data_efficiency_table(runs: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 So any figure can be re-made from the saved CSVs:
     runs, epochs = pd.read_csv("report/runs.csv"), pd.read_csv("report/epochs.csv")
     figures.overfitting_curves(runs, epochs, runs["condition"][0], "curves")
+    figures.shift_curves(runs, pd.read_csv("report/shifts.csv"), runs["condition"][0], "shift")
 Every model keeps its colour from `inductive.plotting`; means carry 95% t intervals over seeds.
 """
 
@@ -132,6 +133,40 @@ def gap_by_model(runs: pd.DataFrame, condition: str, stem: str | Path) -> list[P
             ax.set_xlim(-0.6, len(models) - 0.4)
             ax.set_title(label, fontsize=14)
         fig.suptitle(f"Last epoch, mean and 95% t interval over {_seeds_note(done)} (dots: seeds)\n{condition}")
+        fig.tight_layout()
+        return save_figure(fig, stem)
+
+
+def shift_curves(runs: pd.DataFrame, shifts: pd.DataFrame, condition: str, stem: str | Path,
+                 fill: str = "zero") -> list[Path]:
+    """Test accuracy (left) and consistency (right) against shift in pixels, a line per model, band over seeds.
+
+    Each run is first averaged over the directions (x, y, diagonal); the line is the mean over seeds and the
+    band spans their min to max, as in the training curves.
+    """
+    done = completed(runs)
+    done = done[done["condition"] == condition]
+    rows = shifts[(shifts["fill"] == fill) & shifts["run_id"].isin(done["run_id"])]
+    per_run = rows.groupby(["model", "run_id", "shift"])[["accuracy", "consistency"]].mean().reset_index()
+    fills = {"zero": "uncovered pixels blank", "wrap": "pixels wrap around"}
+    with slide_style():
+        fig, axes = plt.subplots(1, 2, figsize=(13, 5.4), sharex=True)
+        for ax, column, label in ((axes[0], "accuracy", "test accuracy on shifted images"),
+                                  (axes[1], "consistency", "consistency (same class as unshifted)")):
+            for model in ordered_models(per_run["model"]):
+                by_shift = per_run[per_run["model"] == model].groupby("shift")[column]
+                mean, color = by_shift.mean(), model_color(model)
+                ax.plot(mean.index, mean.to_numpy(), "o-", color=color, markersize=5, label=model)
+                ax.fill_between(mean.index, by_shift.min().to_numpy(), by_shift.max().to_numpy(), color=color,
+                                alpha=0.2, linewidth=0)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlabel("shift (pixels)")
+            ax.set_ylabel(label)
+            ax.set_ylim(0, 1.02)
+        axes[1].legend(loc="lower left")
+        fig.suptitle(f"Translation invariance, {fill} fill ({fills.get(fill, fill)}): {condition}\n"
+                     f"mean over x, y, diagonal shifts and {_seeds_note(done[done['run_id'].isin(rows['run_id'])])}, "
+                     "band: min to max over seeds")
         fig.tight_layout()
         return save_figure(fig, stem)
 
@@ -319,20 +354,20 @@ def params_per_layer(runs: pd.DataFrame, layers: pd.DataFrame, stem: str | Path)
 # ---------------------------------------------------------------- everything the report shows
 
 def draw_all(runs: pd.DataFrame, epochs: pd.DataFrame, layers: pd.DataFrame, effects: pd.DataFrame,
-             out: Path) -> dict[str, list[str]]:
+             out: Path, shifts: pd.DataFrame | None = None) -> dict[str, list[str]]:
     """Draw every figure into `out`; returns the stems (file names without suffix) by report section."""
     drawn: dict[str, list[str]] = {key: [] for key in ("claim1", "claim2", "claim3", "claim4", "claim5",
-                                                       "conditions", "data_efficiency")}
+                                                       "claim6", "claim7", "conditions", "data_efficiency")}
     classes, models = set(layers.get("class", [])), set(runs["model"])
     structural = (("claim1", conv_vs_dense_params, "claim1_conv_vs_dense_params", "Conv2D" in classes),
-                  ("claim3", head_params, "claim3_head_params", {"conv_flatten", "gap"} <= models),
+                  ("claim3", head_params, "claim3_head_params", {"conv_flatten", "gap"} <= models and bool(classes)),
                   ("claim5", params_per_layer, "claim5_params_per_layer", bool(classes)))
     for key, draw, name, drawable in structural:
         if drawable:
             draw(runs, layers, out / name)
             drawn[key].append(name)
     done = completed(runs)
-    for claim in (2, 4):
+    for claim in OVERFITTING_COMPARISONS:
         if (effects["claim"] == claim).any():
             name = f"claim{claim}_effects"
             effects_forest(effects, claim, out / name)
@@ -347,6 +382,14 @@ def draw_all(runs: pd.DataFrame, epochs: pd.DataFrame, layers: pd.DataFrame, eff
         for claim, pairs in OVERFITTING_COMPARISONS.items():
             if any({more, less} <= models for more, less in pairs):
                 drawn[f"claim{claim}"].append(stems["gap_by_model"])
+    shifted = pd.DataFrame(columns=["run_id", "fill"]) if shifts is None else shifts
+    shifted = shifted[shifted["run_id"].isin(done["run_id"])]
+    for condition in done.loc[done["run_id"].isin(shifted["run_id"]), "condition"].unique():
+        fills = set(shifted.loc[shifted["run_id"].isin(done.loc[done["condition"] == condition, "run_id"]), "fill"])
+        for fill in [f for f in ("zero", "wrap") if f in fills]:
+            name = f"shift{'' if fill == 'zero' else '_' + fill}__{slug(condition)}"
+            shift_curves(runs, shifted, condition, out / name, fill)
+            drawn["claim6"].append(name)
     for budget, group in done.groupby("budget", sort=False):
         if group["train_size"].nunique() >= 2:
             name = f"data_efficiency__{slug(budget)}"

@@ -2,7 +2,8 @@
 
 Every folder below the given ones that holds a run (a summary.json, or a .hydra/config.yaml of a job
 that stopped before writing one) becomes one row of `runs`; its history becomes rows of `epochs`
-(run x epoch x split x metric) and its layers rows of `layers`, all joined by `run_id`. Runs that
+(run x epoch x split x metric), its layers rows of `layers` and its shift.csv rows of `shifts` (run x
+direction x shift x fill; none for runs that predate it), all joined by `run_id`. Runs that
 failed, diverged or never finished keep their status in the tables and are listed in the report;
 only completed runs enter the statistics. Epochs count from 1: epoch 1 is the end of the first pass.
 """
@@ -31,7 +32,8 @@ log = logging.getLogger("inductive.report")
 USAGE = "usage: python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR]"
 # The files inductive.record writes; not imported from there, as record loads TensorFlow and a bad
 # argument should fail at once with one line, not after TensorFlow's start-up chatter.
-SUMMARY, HISTORY = "summary.json", "history.csv"
+SUMMARY, HISTORY, SHIFT = "summary.json", "history.csv", "shift.csv"
+SHIFT_COLUMNS = ["direction", "shift", "fill", "accuracy", "consistency"]
 METRICS = {"loss": ("train", "loss"), "accuracy": ("train", "accuracy"),
            "val_loss": ("val", "loss"), "val_accuracy": ("val", "accuracy")}
 SKIPPED_CONFIG = {"seed", "output_root"}  # already columns, or where files went rather than what was run
@@ -113,7 +115,7 @@ def run_row(run_id: str, summary: dict[str, Any], history: pd.DataFrame) -> dict
         "val_size": data.get("val_size"), "test_size": data.get("test_size"), "data_source": data.get("source"),
         "epochs_run": len(history),
         "params_trainable": params.get("trainable"), "params_non_trainable": params.get("non_trainable"),
-        "params_total": params.get("total"),
+        "params_total": params.get("total"), "params_target": params.get("target"),
     }
     row |= _at("final", summary.get("final")) | _at("best", summary.get("best"))
     if history["val_loss"].notna().any():
@@ -176,6 +178,33 @@ def collect(roots: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
     return runs_table, epochs_table, pd.DataFrame(layers)
 
 
+def read_shift(run_dir: Path) -> pd.DataFrame:
+    """shift.csv with its five columns; empty when the run wrote none (runs before it existed) or it is unreadable."""
+    path = run_dir / SHIFT
+    if not path.is_file():
+        return pd.DataFrame(columns=SHIFT_COLUMNS)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        log.warning("%s unreadable (%s); its run has no shift results", path, err)
+        return pd.DataFrame(columns=SHIFT_COLUMNS)
+    if not set(SHIFT_COLUMNS) <= set(table.columns):
+        log.warning("%s lacks columns %s; its run has no shift results", path, sorted(set(SHIFT_COLUMNS) - set(table)))
+        return pd.DataFrame(columns=SHIFT_COLUMNS)
+    return table[SHIFT_COLUMNS]
+
+
+def collect_shifts(roots: list[Path], runs: pd.DataFrame) -> pd.DataFrame:
+    """The `shifts` table: every run's shift.csv (run x direction x shift x fill), with the run's identity
+    and condition from `runs` (as `collect` returns it); runs without shift.csv add no rows."""
+    identity = ["run_id", "model", "seed", "condition", "budget"]
+    tables = [read_shift(run_dir).assign(run_id=f"{run_dir.parent.name}/{run_dir.name}")
+              for run_dir in find_run_dirs(roots)]
+    shifts = pd.concat([pd.DataFrame(columns=[*SHIFT_COLUMNS, "run_id"]), *tables], ignore_index=True)
+    shifts = runs[identity].merge(shifts, on="run_id")[[*identity, *SHIFT_COLUMNS]]
+    return shifts.astype({"shift": int, "accuracy": float, "consistency": float})
+
+
 # ---------------------------------------------------------------- writing tables and report.md
 
 def save_table(table: pd.DataFrame, out: Path, name: str) -> list[Path]:
@@ -215,7 +244,10 @@ def overview(runs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     return (done.groupby(["condition", "model"], sort=False)
             .agg(runs=("run_id", "size"), seeds=("seed", lambda s: ",".join(str(int(v)) for v in sorted(s.unique()))),
-                 params=("params_trainable", "first"), train_acc=("final_train_accuracy", "mean"),
+                 params=("params_trainable", "first"),
+                 **({"params_target": ("params_target", "first")}
+                    if "params_target" in done and done["params_target"].notna().any() else {}),
+                 train_acc=("final_train_accuracy", "mean"),
                  val_acc=("final_val_accuracy", "mean"), acc_gap=("final_accuracy_gap", "mean"),
                  loss_gap=("final_loss_gap", "mean"), test_acc=("test_accuracy", "mean"),
                  epoch_s=("time_epoch_mean_s", "mean"), total_s=("time_total_s", "sum"))
@@ -251,6 +283,7 @@ def render(command: str, runs: pd.DataFrame, found: list[claims.Claim], efficien
         "Completed runs per training condition (same data, training-set size and trainer settings) and "
         "model; accuracies and gaps are means over seeds at the last epoch.", "",
         markdown_table(overview(runs)), "",
+        *[f"- {note}" for note in claims.matching_notes(runs, list(runs["condition"].unique()))], "",
     ]
     others = runs[runs["status"] != "completed"]
     lines += ["### Runs left out of the statistics", ""]
@@ -276,7 +309,8 @@ def render(command: str, runs: pd.DataFrame, found: list[claims.Claim], efficien
         lines += [_figure_links([stem]), ""]
     lines += ["## How the numbers are made", "", *claims.METHOD_NOTES, "",
               "Tables: `runs.csv` (one row per run), `epochs.csv` (run x epoch x split x metric), "
-              "`layers.csv` (run x layer), `effects.csv` (claim x comparison x condition x measure), "
+              "`layers.csv` (run x layer), `shifts.csv` (run x direction x shift x fill), "
+              "`effects.csv` (claim x comparison x condition x measure), "
               "each also as Parquet; every figure is drawn from these tables by `inductive.figures`.", ""]
     return "\n".join(lines)
 
@@ -284,13 +318,15 @@ def render(command: str, runs: pd.DataFrame, found: list[claims.Claim], efficien
 def build_report(roots: list[Path], out: Path | None = None, command: str | None = None) -> Path:
     """Collect the runs below `roots`, judge the claims, write tables, figures and report.md; returns its path."""
     runs, epochs, layers = collect(roots)
+    shifts = collect_shifts(roots, runs)
     out = out or roots[0] / "report"
     out.mkdir(parents=True, exist_ok=True)
-    found, effects = claims.judge(runs, epochs, layers)
+    found, effects = claims.judge(runs, epochs, layers, shifts)
     efficiency = claims.data_efficiency_table(runs)
-    for name, table in {"runs": runs, "epochs": epochs, "layers": layers, "effects": effects}.items():
+    for name, table in {"runs": runs, "epochs": epochs, "layers": layers, "shifts": shifts,
+                        "effects": effects}.items():
         save_table(table, out, name)
-    drawn = figures.draw_all(runs, epochs, layers, effects, out)
+    drawn = figures.draw_all(runs, epochs, layers, effects, out, shifts)
     for claim in found:
         claim.figures = drawn[f"claim{claim.number}"]
     command = command or "python -m inductive.report " + " ".join(map(str, roots))
