@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -33,6 +35,24 @@ class EpochClock(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs["epoch_time_s"] = time.perf_counter() - self._start
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras's BackupAndRestore, but each file is written aside and renamed into place.
+
+    Keras writes the backup in place, so a kill or Ctrl-C mid-write leaves a weights file it
+    cannot load. Renames are atomic: whenever the run dies, the backup is a whole epoch's.
+    """
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        staged = os.path.join(self.backup_dir, "staged.weights.h5")
+        self.model.save_weights(staged, overwrite=True)
+        os.replace(staged, self._weights_path)  # weights first: a kill before the metadata redoes one epoch
+        staged = self._training_metadata_path + ".staged"
+        with open(staged, "w") as f:
+            json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
+        os.replace(staged, self._training_metadata_path)
 
 
 def configure_runtime(trainer: DictConfig) -> None:
@@ -83,8 +103,7 @@ def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool) -> list[keras.call
     stop = cfg.trainer.early_stopping
     found = [EpochClock(), keras.callbacks.CSVLogger(str(run_dir / record.HISTORY), append=resuming)]
     if cfg.trainer.resume:
-        # double_checkpoint: a kill while the weights are written falls back to the previous epoch
-        found.append(keras.callbacks.BackupAndRestore(str(run_dir / BACKUP), double_checkpoint=True))
+        found.append(AtomicBackupAndRestore(str(run_dir / BACKUP)))
     found.append(keras.callbacks.TerminateOnNaN())
     if stop.enabled:
         found.append(keras.callbacks.EarlyStopping(monitor=stop.monitor, patience=stop.patience,
