@@ -240,7 +240,7 @@ def test_a_tiny_real_sweep_ends_up_in_the_tables(tmp_path):
     command = [sys.executable, "-m", "inductive.run", "-m", "model=dense,gap", "seed=0", "trainer.epochs=1",
                "trainer.batch_size=64", "trainer.deterministic=false", "trainer.verbose=0", f"data.path={data}",
                "data.image_shape=[8,8,1]", "data.val_size=64", "data.train_size=256", f"output_root={tmp_path}"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180,
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
                           env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-2000:]
     (sweep,) = (tmp_path / "sweeps").iterdir()

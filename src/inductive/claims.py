@@ -668,7 +668,7 @@ def invariance_claim(runs: pd.DataFrame, shifts: pd.DataFrame | None) -> tuple[C
     if means.empty:
         return Claim(6, INCONCLUSIVE, "no completed run recorded shift.csv", {},
                      [f"Runs write shift.csv unless shift.enabled=false; run the {PRESETS[6]} preset."]), []
-    effects, verdicts, main = [], [], {}
+    effects, verdicts, main, caveats = [], [], {}, []
     for more, less in SHIFT_COMPARISONS:
         for condition, here in means.groupby("condition", sort=False):
             if not {more, less} <= set(here.loc[here["fill"] == "zero", "model"]):
@@ -685,6 +685,7 @@ def invariance_claim(runs: pd.DataFrame, shifts: pd.DataFrame | None) -> tuple[C
                                 "verdict": verdict(interval) if kind == "fair" else "", "decides": kind == "fair",
                                 "note": ""})
             verdicts.append(_find(effects, name, condition, CONSISTENCY)["verdict"])
+            caveats += shift_caveats(runs, shifts, condition, more, less, verdicts[-1])
             seeds = min(here.loc[here["model"] == m, "seed"].nunique() for m in (more, less))
             if name not in main or seeds > main[name][1]:
                 main[name] = (condition, seeds)
@@ -714,13 +715,34 @@ def invariance_claim(runs: pd.DataFrame, shifts: pd.DataFrame | None) -> tuple[C
         for column in ("consistency", "accuracy"):
             tables[f"Test {column} per shift ({fill} fill; mean over x, y, diagonal and seeds)"] = by_shift(
                 runs, shifts, column, fill)
-    notes = invariance_notes(effects)
+    notes = invariance_notes(effects) + caveats
     notes += matching_notes(runs, list(dict.fromkeys(e["condition"] for e in effects)))
     return Claim(6, combine(verdicts), headline, tables, notes), [{"claim": 6, **e} for e in effects]
 
 
+def shift_caveats(runs: pd.DataFrame, shifts: pd.DataFrame, condition: str, more: str, less: str,
+                  result: str) -> list[str]:
+    """What the mean over shifts hides: `more` being the weaker classifier, or behind at some shifts."""
+    notes = []
+    rows = shifts[(shifts["condition"] == condition) & (shifts["fill"] == "zero")
+                  & shifts["run_id"].isin(completed(runs)["run_id"])]
+    unshifted = rows[rows["shift"] == 0].drop_duplicates("run_id")
+    base = difference_interval(per_seed(unshifted, more, "accuracy"), per_seed(unshifted, less, "accuracy"))
+    if verdict(base) == NOT_SUPPORTED:
+        notes.append(f"{condition}: {more} is less accurate than {less} on the unshifted test images ({base}), "
+                     "so its consistency is that of a weaker classifier.")
+    curve = rows[rows["shift"] > 0].groupby(["model", "shift"])["consistency"].mean().unstack("model")
+    behind = curve.index[curve[more] < curve[less]] if result == SUPPORTED else []
+    if len(behind):
+        notes.append(f"{condition}: per shift, {more} keeps its prediction less often than {less} at "
+                     + ", ".join(f"{shift} px" for shift in behind) + "; only the mean over all shifts favours it "
+                     "(see the per-shift table).")
+    return notes
+
+
 def _find(effects: list[dict], comparison: str, condition: str, measure: str) -> dict:
-    return next(e for e in effects if (e["comparison"], e["condition"], e["measure"]) == (comparison, condition, measure))
+    key = (comparison, condition, measure)
+    return next(e for e in effects if (e["comparison"], e["condition"], e["measure"]) == key)
 
 
 def invariance_notes(effects: list[dict]) -> list[str]:
@@ -755,8 +777,8 @@ def matching_notes(runs: pd.DataFrame, conditions: list[str]) -> list[str]:
                                                        achieved=("params_trainable", "first"))
         notes.append(f"{condition}: parameter-matched, so differences come from each architecture's bias, not "
                      "its capacity. Trainable parameters achieved vs target: "
-                     + ", ".join(f"{model} {row.achieved:,.0f} of {row.target:,.0f} ({row.achieved / row.target - 1:+.1%})"
-                                 for model, row in counts.iterrows()) + ".")
+                     + ", ".join(f"{model} {row.achieved:,.0f} of {row.target:,.0f} "
+                                 f"({row.achieved / row.target - 1:+.1%})" for model, row in counts.iterrows()) + ".")
     return notes
 
 
