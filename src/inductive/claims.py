@@ -687,8 +687,10 @@ def invariance_claim(runs: pd.DataFrame, shifts: pd.DataFrame | None) -> tuple[C
             verdicts.append(_find(effects, name, condition, CONSISTENCY)["verdict"])
             caveats += shift_caveats(runs, shifts, condition, more, less, verdicts[-1])
             seeds = min(here.loc[here["model"] == m, "seed"].nunique() for m in (more, less))
-            if name not in main or seeds > main[name][1]:
-                main[name] = (condition, seeds)
+            budget = runs.loc[runs["condition"] == condition, [k for k in CONDITION_KEYS[1:3] if k in runs]].max()
+            size = tuple(float(v) for v in budget)
+            if name not in main or (seeds, size) > main[name][1:]:  # most seeds, then images, then epochs
+                main[name] = (condition, seeds, size)
     if not effects:
         wanted = " or ".join(f"{m} and {l}" for m, l in SHIFT_COMPARISONS)
         return Claim(6, INCONCLUSIVE, f"no condition has completed runs with shift.csv of {wanted}", {},
@@ -697,7 +699,7 @@ def invariance_claim(runs: pd.DataFrame, shifts: pd.DataFrame | None) -> tuple[C
         f"{name} under {condition}: {CONSISTENCY} {_effect(_find(effects, name, condition, CONSISTENCY))}, "
         f"accuracy under shift {_effect(_find(effects, name, condition, 'accuracy under shift (zero fill)'))} "
         f"({_find(effects, name, condition, CONSISTENCY)['test']}, {seeds} seeds)"
-        for name, (condition, seeds) in main.items())
+        for name, (condition, seeds, _) in main.items())
     headline += f". Verdicts over all comparisons: {tally(verdicts)}."
     fills = [f for f in ("zero", "wrap") if f in set(means["fill"])]
     per_model = means.pivot_table(index=["condition", "model", "seed"], columns="fill",
