@@ -11,12 +11,13 @@ import json
 import os
 import platform
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
+
+if TYPE_CHECKING:
+    import keras
 
 HISTORY = "history.csv"
 SUMMARY = "summary.json"
@@ -57,6 +58,9 @@ def model_summary_text(model: keras.Model) -> str:
 
 
 def device_info() -> dict[str, Any]:
+    import keras  # here, not at the top: the report reads run folders without loading TensorFlow
+    import tensorflow as tf
+
     gpus = tf.config.list_physical_devices("GPU")
     details = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
     return {"device": "GPU" if gpus else "CPU", "gpus": details, "cpu_count": os.cpu_count(),

@@ -26,13 +26,13 @@ from omegaconf.errors import OmegaConfBaseException  # noqa: E402
 from yaml import YAMLError  # noqa: E402
 
 from inductive import claims, figures  # noqa: E402
+from inductive.record import HISTORY, SHIFT, SUMMARY  # noqa: E402
 
 log = logging.getLogger("inductive.report")
 
 USAGE = "usage: python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR]"
 # The files inductive.record writes; not imported from there, as record loads TensorFlow and a bad
 # argument should fail at once with one line, not after TensorFlow's start-up chatter.
-SUMMARY, HISTORY, SHIFT = "summary.json", "history.csv", "shift.csv"
 SHIFT_COLUMNS = ["direction", "shift", "fill", "accuracy", "consistency"]
 METRICS = {"loss": ("train", "loss"), "accuracy": ("train", "accuracy"),
            "val_loss": ("val", "loss"), "val_accuracy": ("val", "accuracy")}
