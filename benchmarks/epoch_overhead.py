@@ -28,10 +28,10 @@ import pandas as pd  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
-from inductive import data as data_module  # noqa: E402
-from inductive.config import config_dir  # noqa: E402
-from inductive.models import build_model  # noqa: E402
-from inductive.train import run  # noqa: E402
+from inductive.training import data as data_module  # noqa: E402
+from inductive.training.config import config_dir  # noqa: E402
+from inductive.training.models import build_model  # noqa: E402
+from inductive.training.train import run  # noqa: E402
 
 
 class EpochTimes(keras.callbacks.Callback):

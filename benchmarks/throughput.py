@@ -26,8 +26,8 @@ from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
 from inductive.arithmetic import model_macs  # noqa: E402
-from inductive.config import config_dir  # noqa: E402
-from inductive.train import prepare, run  # noqa: E402
+from inductive.training.config import config_dir  # noqa: E402
+from inductive.training.train import prepare, run  # noqa: E402
 
 
 def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:

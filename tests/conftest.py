@@ -13,7 +13,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from inductive.config import config_dir
+from inductive.training.config import config_dir
 
 
 def compose_config(*overrides: str) -> DictConfig:

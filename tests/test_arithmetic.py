@@ -11,7 +11,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from inductive import arithmetic  # noqa: E402
 from inductive.arithmetic import LayerSettingError, ParamCount, layer_arithmetic, model_macs  # noqa: E402
-from inductive.explain import keras_arithmetic  # noqa: E402
+from inductive.lecture.explain import keras_arithmetic  # noqa: E402
 
 FAST = settings(max_examples=40, deadline=None)
 

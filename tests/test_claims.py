@@ -1,4 +1,4 @@
-"""Statistics and verdicts of inductive.claims, on small hand-made tables."""
+"""Statistics and verdicts of inductive.evidence.claims_old, on small hand-made tables."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from inductive import claims
-from inductive.claims import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
+from inductive.evidence.claims_old import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
 
 CONDITION = "toy, 1,000 train images, 4 epochs"
 

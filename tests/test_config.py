@@ -2,9 +2,9 @@ import pytest
 from hydra.errors import MissingConfigException
 
 from conftest import compose_config
-from inductive.config import ConfigError, check_data, check_trainer
-from inductive.models import build_model, feature_shapes
-from inductive.train import make_optimizer
+from inductive.training.config import ConfigError, check_data, check_trainer
+from inductive.training.models import build_model, feature_shapes
+from inductive.training.train import make_optimizer
 
 MODELS = ["dense", "conv_flatten", "gap", "local"]
 DATASETS = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "cifar10": (32, 32, 3)}

@@ -5,7 +5,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from conftest import compose_config, make_images, write_idx
-from inductive import data
+from inductive.training import data
 
 
 def fashion_like(n_train=50, n_test=20):

@@ -181,7 +181,7 @@ def test_parameter_matched_runs_form_their_own_condition_and_say_so(tmp_path):
     found, _ = claims.judge(runs, epochs, layers, report.collect_shifts(roots, runs))
     assert any(note.startswith(f"{matched}: parameter-matched") for note in found[6].notes)
     drawn = {"conditions": [], "data_efficiency": []}  # no figures: the text is what is tested
-    text = report.render("python -m inductive.report ...", runs, found, pd.DataFrame(), drawn)
+    text = report.render("python -m inductive.evidence.report ...", runs, found, pd.DataFrame(), drawn)
     assert f"- {matched}: parameter-matched" in text
     assert "dense 150,000 of 150,000 (+0.0%), local 151,500 of 150,000 (+1.0%)" in text
     assert "| params_target |" in text

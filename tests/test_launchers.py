@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import tiny_overrides
-from inductive.report import collect
+from inductive.evidence.report import collect
 
 pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
 pytest.importorskip("hydra_plugins.hydra_submitit_launcher")

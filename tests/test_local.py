@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from inductive.arithmetic import LayerSettingError
-from inductive.local import LocallyConnected2D, local2d_params
+from inductive.training.local import LocallyConnected2D, local2d_params
 
 
 def shared_like(conv: keras.layers.Conv2D, local: LocallyConnected2D) -> None:

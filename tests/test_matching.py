@@ -7,10 +7,10 @@ from hypothesis import strategies as st
 from omegaconf import DictConfig, OmegaConf
 
 from conftest import compose_config
-from inductive.config import ConfigError
-from inductive.local import LocallyConnected2D
-from inductive.matching import count_params, match_width, scale_widths
-from inductive.models import build_model
+from inductive.errors import ConfigError
+from inductive.training.local import LocallyConnected2D
+from inductive.training.matching import count_params, match_width, scale_widths
+from inductive.training.models import build_model
 
 MNIST = ((28, 28, 1), 10)
 

@@ -1,9 +1,9 @@
 import pytest
 
 from conftest import compose_config
-from inductive.matching import count_params
-from inductive.models import build_model
-from inductive.record import parameter_counts
+from inductive.training.matching import count_params
+from inductive.training.models import build_model
+from inductive.training.record import parameter_counts
 
 
 @pytest.mark.parametrize("overrides", [

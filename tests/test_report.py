@@ -1,4 +1,4 @@
-"""`python -m inductive.report`: run folders on disk -> tables, figures, verdicts; and the experiment presets."""
+"""`python -m inductive.evidence.report`: run folders on disk -> tables, figures, verdicts; and the experiment presets."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from inductive import claims, figures, record, report
-from inductive.config import config_dir
-from inductive.models import build_model
+from inductive.training.config import config_dir
+from inductive.training.models import build_model
 
 MODELS = ("dense", "conv_flatten", "gap")
 SEEDS = (0, 1, 2)

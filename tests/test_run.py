@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from conftest import compose_config, tiny_overrides
-from inductive import record
-from inductive.train import run
+from inductive.training import record
+from inductive.training.train import run
 
-HISTORY_COLUMNS = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_time_s"}
+HISTORY_COLUMNS = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_time_s", "train_eval_loss",
+                   "train_eval_accuracy"}
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -35,9 +36,11 @@ def test_a_short_run_writes_a_complete_record(tiny_npz, tmp_path, model):
     assert on_disk["config"]["model"]["name"] == model and on_disk["data"]["train_size"] == 500
     assert 0 <= on_disk["test"]["accuracy"] <= 1 and on_disk["time"]["total_s"] > 0
     assert on_disk["device"]["device"] in ("CPU", "GPU")
+    assert on_disk["stop"] == {"rule": "epochs", "reason": "epochs", "epoch": 3}
+    assert 0 <= history.train_eval_accuracy.iloc[-1] <= 1
     assert "Total params" in (tmp_path / "run" / record.MODEL_TXT).read_text()
     shifts = pd.read_csv(tmp_path / "run" / record.SHIFT)
-    assert list(shifts.columns) == ["direction", "shift", "fill", "accuracy", "consistency"]
+    assert list(shifts.columns) == record.SHIFT_COLUMNS
     assert len(shifts) == 3 * (12 // 4 + 1) and (shifts[shifts["shift"] == 0].consistency == 1).all()
     assert on_disk["shift"]["max_shift"] == 3 and 0 <= on_disk["shift"]["zero"]["consistency"] <= 1
 
@@ -114,12 +117,54 @@ def test_real_fashion_mnist_short_run_learns(tmp_path):
     assert summary["test"]["accuracy"] > 0.6  # chance is 0.1
 
 
-@pytest.mark.parametrize("overrides", [["trainer.precision=mixed_float16"], ["trainer.jit_compile=true"],
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_reduced_precision_is_what_the_model_computes_in(tiny_npz, tmp_path, policy):
+    """The layers compute in the asked dtype (not only the record), and results differ from float32's."""
+    runs = {}
+    for precision in ("float32", policy):
+        cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=2", "shift.enabled=false",
+                             f"trainer.precision={precision}")
+        runs[precision] = run(cfg, tmp_path / precision)
+    assert runs[policy]["device"]["precision"] == policy
+    assert runs["float32"]["device"]["precision"] == "float32"
+    assert runs[policy]["final"]["train_loss"] != runs["float32"]["final"]["train_loss"]
+
+
+def test_auto_precision_follows_the_hardware():
+    from inductive.training.precision import choose
+
+    assert choose("auto", [], ["amx_bf16"])[0] == "mixed_bfloat16"
+    assert choose("auto", [], [])[0] == "float32"
+    assert choose("auto", [(8, 0)], [])[0] == "mixed_bfloat16"
+    assert choose("auto", [(7, 5)], ["amx_bf16"])[0] == "mixed_float16"
+    assert choose("auto", [(6, 1)], [])[0] == "float32"
+    assert choose("float32", [(9, 0)], ["amx_bf16"]) == ("float32", "trainer.precision")
+
+
+@pytest.mark.slow
+def test_stop_fit_ends_at_the_fit_threshold(tiny_npz, tmp_path):
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.stop=fit", "trainer.epochs=40",
+                         "trainer.fit.accuracy=0.9", "shift.enabled=false")
+    summary = run(cfg, tmp_path / "run")
+    history = pd.read_csv(tmp_path / "run" / record.HISTORY)
+    assert summary["stop"]["reason"] == "fit" and summary["stop"]["epoch"] == len(history) < 40
+    assert history.train_eval_accuracy.iloc[-1] >= 0.9 > history.train_eval_accuracy.iloc[:-1].max()
+
+
+@pytest.mark.slow
+def test_stop_fit_caps_at_max_epochs(tiny_npz, tmp_path):
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.stop=fit", "trainer.epochs=2",
+                         "trainer.fit.accuracy=1.0", "trainer.fit.patience=5", "shift.enabled=false")
+    assert run(cfg, tmp_path / "run")["stop"] == {"rule": "fit", "reason": "max_epochs", "epoch": 2}
+
+
+@pytest.mark.parametrize("overrides", [["trainer.precision=mixed_float16"], ["trainer.jit_compile=true", "trainer.precision=float32"],
                                        ["trainer.precision=mixed_bfloat16", "model=local"]])
 def test_gpu_options_run_on_cpu_and_are_recorded(tiny_npz, tmp_path, overrides):
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=1", "trainer.deterministic=false",
                          *overrides)
     summary = run(cfg, tmp_path / "run")
     assert summary["status"] == "completed"
-    assert summary["device"]["precision"] == cfg.trainer.precision
+    assert summary["device"]["precision"] == ("float32" if "precision" not in overrides[0] else cfg.trainer.precision)
     assert summary["device"]["jit_compile"] == (cfg.trainer.jit_compile is True)

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inductive.shift import default_max_shift, shift_evaluation, shift_images
+from inductive.training.record import SHIFT_COLUMNS
+from inductive.training.shift import default_max_shift, shift_evaluation, shift_images
 
 
 def one_pixel(row: int, col: int, size: int = 4) -> np.ndarray:
@@ -61,7 +62,7 @@ def test_a_model_that_ignores_its_input_is_perfectly_consistent():
     rng = np.random.default_rng(0)
     x, y = rng.random((50, 6, 6, 1)).astype("float32"), rng.integers(0, 3, 50)
     table = shift_evaluation(constant_model(), x, y, max_shift=2, modes=("zero", "wrap"), batch_size=16)
-    assert list(table.columns) == ["direction", "shift", "fill", "accuracy", "consistency"]
+    assert list(table.columns) == SHIFT_COLUMNS
     assert len(table) == 3 * 3 * 2
     assert set(table.direction) == {"x", "y", "diagonal"} and set(table["shift"]) == {0, 1, 2}
     assert (table.consistency == 1.0).all()

@@ -15,8 +15,8 @@ from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from inductive.config import ConfigError, config_dir  # noqa: E402
-from inductive.data import DataError  # noqa: E402
+from inductive.training.config import ConfigError, config_dir  # noqa: E402
+from inductive.training.data import DataError  # noqa: E402
 
 log = logging.getLogger("inductive")
 
@@ -40,9 +40,19 @@ def launcher_threads(launcher: DictConfig) -> int | None:
     return launcher.get("cpus_per_task")  # submitit: the cores SLURM (or the local executor) gave the job
 
 
+def objective(summary: dict, key: str | None) -> float | None:
+    """The number a Hydra sweeper optimises: `objective=best.val_accuracy` reads summary.json's best.val_accuracy."""
+    if key is None:
+        return None
+    value: object = summary
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return float(value) if isinstance(value, (int, float)) else float("nan")
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def main(cfg: DictConfig) -> None:
-    from inductive.train import run  # TensorFlow loads only once the config has composed
+def main(cfg: DictConfig) -> float | None:
+    from inductive.training.train import FinishedRun, run  # TensorFlow loads only once the config has composed
 
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
@@ -51,6 +61,13 @@ def main(cfg: DictConfig) -> None:
         cfg.trainer.threads = launcher_threads(hydra_cfg.launcher)
     try:
         summary = run(cfg, run_dir)
+    except FinishedRun as done:
+        if not in_sweep:
+            log.error("%s", done)
+            sys.exit(2)
+        log.info("skipped %s: it already holds a %s run (re-running a sweep finishes only what is left)",
+                 run_dir, done.summary["status"])
+        return objective(done.summary, cfg.objective)
     except (ConfigError, DataError) as err:
         log.error("%s", err)
         if in_sweep:
@@ -62,6 +79,7 @@ def main(cfg: DictConfig) -> None:
             return
         sys.exit(1)
     print("\n" + result_table(summary) + f"\n\nrun folder: {run_dir}")
+    return objective(summary, cfg.objective)
 
 
 if __name__ == "__main__":

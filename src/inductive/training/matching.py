@@ -13,9 +13,10 @@ import math
 from omegaconf import DictConfig, OmegaConf
 
 from inductive import arithmetic
-from inductive.config import ConfigError, config_dir, require
-from inductive.local import local2d_params
-from inductive.models import CONVS, feature_shapes
+from inductive.errors import ConfigError, require
+from inductive.training.config import model_config, model_names
+from inductive.training.local import local2d_params
+from inductive.training.models import CONVS, feature_shapes
 
 CONV_TYPES = tuple(CONVS)
 _MAX_MULTIPLIER = 64.0  # beyond this a width search is asking for a model nobody would train
@@ -87,11 +88,10 @@ def target_params(model: DictConfig, image_shape: tuple[int, int, int], num_clas
         return model.target_params
     require(model.target_params is None, "model.match_params_of", model.match_params_of,
             "set model.match_params_of or model.target_params, not both")
-    options = sorted(p.stem for p in (config_dir() / "model").glob("*.yaml"))
+    options = model_names()
     require(model.match_params_of in options, "model.match_params_of", model.match_params_of,
             f"use one of {options}")
-    other = OmegaConf.load(config_dir() / "model" / f"{model.match_params_of}.yaml")
-    return count_params(other, image_shape, num_classes)
+    return count_params(model_config(model.match_params_of), image_shape, num_classes)
 
 
 def sized(model: DictConfig, image_shape: tuple[int, int, int], num_classes: int) -> tuple[DictConfig, int | None]:

@@ -4,7 +4,7 @@ So any figure can be re-made from the saved CSVs:
     runs, epochs = pd.read_csv("report/runs.csv"), pd.read_csv("report/epochs.csv")
     figures.overfitting_curves(runs, epochs, runs["condition"][0], "curves")
     figures.shift_curves(runs, pd.read_csv("report/shifts.csv"), runs["condition"][0], "shift")
-Every model keeps its colour from `inductive.plotting`; means carry 95% t intervals over seeds.
+Every model keeps its colour from `inductive.evidence.style`; means carry 95% t intervals over seeds.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from inductive import arithmetic
-from inductive.claims import (MEASURES, MODEL_ORDER, NOT_SUPPORTED, OVERFITTING_COMPARISONS, SUPPORTED, completed,
+from inductive.evidence.claims_old import (MEASURES, MODEL_ORDER, NOT_SUPPORTED, OVERFITTING_COMPARISONS, SUPPORTED, completed,
                               mean_interval)
-from inductive.plotting import model_color, save_figure, slide_style
+from inductive.evidence.style import model_color, save_figure, slide_style
 
 VERDICT_MARKERS = {SUPPORTED: ("o", "black"), NOT_SUPPORTED: ("X", "black"), "": ("D", "0.55")}
 

@@ -23,6 +23,9 @@ HISTORY = "history.csv"
 SUMMARY = "summary.json"
 MODEL_TXT = "model.txt"
 SHIFT = "shift.csv"
+# shift.csv: one row per direction x shift x fill (see inductive.training.shift)
+SHIFT_COLUMNS = ["direction", "shift", "fill", "accuracy", "consistency", "consistency_correct"]
+STOP_REASONS = ("epochs", "fit", "plateau", "max_epochs")
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
@@ -70,10 +73,15 @@ def device_info() -> dict[str, Any]:
 
 def _metrics_at(history: pd.DataFrame, row: int) -> dict[str, float]:
     at = history.iloc[row]
-    return {"epoch": int(at["epoch"]), "train_loss": float(at["loss"]), "train_accuracy": float(at["accuracy"]),
-            "val_loss": float(at["val_loss"]), "val_accuracy": float(at["val_accuracy"]),
-            "accuracy_gap": float(at["accuracy"] - at["val_accuracy"]),
-            "loss_gap": float(at["val_loss"] - at["loss"])}
+    metrics = {"epoch": int(at["epoch"]), "train_loss": float(at["loss"]), "train_accuracy": float(at["accuracy"]),
+               "val_loss": float(at["val_loss"]), "val_accuracy": float(at["val_accuracy"]),
+               "accuracy_gap": float(at["accuracy"] - at["val_accuracy"]),
+               "loss_gap": float(at["val_loss"] - at["loss"])}
+    if "train_eval_accuracy" in history:  # eval-mode fit of the training set at the epoch's end
+        metrics |= {"train_eval_loss": float(at["train_eval_loss"]),
+                    "train_eval_accuracy": float(at["train_eval_accuracy"]),
+                    "eval_gap": float(at["train_eval_accuracy"] - at["val_accuracy"])}
+    return metrics
 
 
 def history_metrics(history: pd.DataFrame) -> dict[str, Any]:
@@ -85,6 +93,23 @@ def history_metrics(history: pd.DataFrame) -> dict[str, Any]:
         return {"epochs_run": 0, "final": None, "best": None}
     best = int(np.nanargmax(history["val_accuracy"].to_numpy())) if history["val_accuracy"].notna().any() else -1
     return {"epochs_run": len(history), "final": _metrics_at(history, -1), "best": _metrics_at(history, best)}
+
+
+def stop_record(history: pd.DataFrame, trainer: Any) -> dict[str, Any]:
+    """Why training ended, read from the history alone (so a resumed run records what an unbroken one would).
+
+    `epochs`: the fixed budget ran out (trainer.stop=epochs); under trainer.stop=fit, `fit` when the
+    last epoch's eval-mode train accuracy reached trainer.fit.accuracy, `plateau` when training ended
+    before trainer.epochs otherwise, `max_epochs` when the cap was reached first. Epochs count from 1.
+    """
+    epochs = len(history)
+    if trainer.stop != "fit":
+        reason = "epochs"
+    elif epochs and history["train_eval_accuracy"].iloc[-1] >= trainer.fit.accuracy:
+        reason = "fit"
+    else:
+        reason = "plateau" if epochs < trainer.epochs else "max_epochs"
+    return {"rule": trainer.stop, "reason": reason, "epoch": epochs}
 
 
 def read_history(run_dir: Path) -> pd.DataFrame:
@@ -118,3 +143,22 @@ def shift_metrics(table: pd.DataFrame) -> dict[str, Any]:
 def read_summary(run_dir: Path) -> dict[str, Any] | None:
     path = run_dir / SUMMARY
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def find_run_dirs(roots: list[Path]) -> list[Path]:
+    """Run folders at or below `roots` (holding summary.json, or .hydra/ of a job that never wrote one), each once.
+
+    Raises FileNotFoundError naming a root that is not a folder.
+    """
+    found: set[Path] = set()
+    for root in roots:
+        if not root.is_dir():
+            raise FileNotFoundError(f"{root}: no such folder; give sweep or run folders (e.g. outputs/sweeps/<timestamp>)")
+        markers = [*root.rglob(SUMMARY), *(p for p in root.rglob(".hydra") if p.is_dir())]
+        found.update(marker.parent.resolve() for marker in markers)
+    return sorted(found)
+
+
+def run_id(run_dir: Path) -> str:
+    """A run's id in every table: its sweep folder and its job folder."""
+    return f"{run_dir.parent.name}/{run_dir.name}"

@@ -7,27 +7,33 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-
-
-class ConfigError(ValueError):
-    """A config value that cannot work: the message names the key, the value and what is valid."""
+from inductive.errors import ConfigError, require  # noqa: F401  (ConfigError: re-raised by callers)
+from inductive.training.precision import PRECISIONS
 
 
 def config_dir() -> Path:
     """The `configs/` folder: inside the installed package, or at the root of a source checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # src/inductive, or site-packages/inductive
     for candidate in (package / "configs", package.parent.parent / "configs"):
         if (candidate / "config.yaml").is_file():
             return candidate
     raise FileNotFoundError(f"no configs/config.yaml next to {package} or at the repository root")
 
 
-def require(ok: bool, key: str, value: Any, valid: str) -> None:
-    """Raise a ConfigError naming `key`, its `value` and what would be `valid` unless `ok`."""
-    if not ok:
-        raise ConfigError(f"{key}={value!r} is invalid: {valid}")
+def model_names() -> list[str]:
+    """The `model=` options: every configs/model/*.yaml except the shared `_base`."""
+    return sorted(p.stem for p in (config_dir() / "model").glob("*.yaml") if not p.stem.startswith("_"))
+
+
+def model_config(name: str) -> DictConfig:
+    """The `model` group as Hydra composes it for `model=NAME` (inside a running app or not)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():
+        return compose(config_name="config", overrides=[f"model={name}"]).model
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return compose(config_name="config", overrides=[f"model={name}"]).model
 
 
 def _positive_int(value: Any) -> bool:
@@ -52,6 +58,15 @@ def check_data(data: DictConfig) -> None:
 
 def check_trainer(trainer: DictConfig) -> None:
     require(_positive_int(trainer.epochs), "trainer.epochs", trainer.epochs, "use a positive int")
+    require(trainer.stop in ("epochs", "fit"), "trainer.stop", trainer.stop, "use epochs or fit")
+    fit = trainer.fit
+    require(isinstance(fit.accuracy, (int, float)) and 0 < fit.accuracy <= 1, "trainer.fit.accuracy", fit.accuracy,
+            "use an accuracy in (0, 1]")
+    require(_positive_int(fit.patience), "trainer.fit.patience", fit.patience, "use a positive int")
+    require(isinstance(fit.min_delta, (int, float)) and fit.min_delta >= 0, "trainer.fit.min_delta", fit.min_delta,
+            "use a number >= 0")
+    require(fit.train_eval_images is None or _positive_int(fit.train_eval_images), "trainer.fit.train_eval_images",
+            fit.train_eval_images, "use null (all training images) or a positive count")
     require(_positive_int(trainer.batch_size), "trainer.batch_size", trainer.batch_size, "use a positive int")
     lr = trainer.learning_rate
     require(isinstance(lr, (int, float)) and lr > 0, "trainer.learning_rate", lr, "use a positive number")

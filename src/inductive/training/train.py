@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import sys
 import time
 import traceback
@@ -17,46 +15,24 @@ import tensorflow as tf
 from tensorflow.python.framework import config as tf_framework_config  # disable_*: not in the public API
 from omegaconf import DictConfig, OmegaConf
 
-from inductive import data as data_module
-from inductive import matching, record, shift
-from inductive.config import ConfigError, check_data, check_trainer
-from inductive.models import build_model
+from inductive.training import data as data_module
+from inductive.training import matching, precision, record, shift
+from inductive.training.callbacks import (TRAIN_EVAL, AtomicBackupAndRestore, EpochClock, StopWhenFit,
+                                           TrainEval)
+from inductive.training.config import ConfigError, check_data, check_trainer
+from inductive.training.models import build_model
 
 log = logging.getLogger(__name__)
 
 BACKUP = "backup"  # Keras BackupAndRestore state of an unfinished run
 
 
-class EpochClock(keras.callbacks.Callback):
-    """Adds the epoch's wall time to the logs, so CSVLogger writes it beside the metrics."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["epoch_time_s"] = time.perf_counter() - self._start
-
-
-class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """Keras's BackupAndRestore, but each file is written aside and renamed into place.
-
-    Keras writes the backup in place, so a kill or Ctrl-C mid-write leaves a weights file it
-    cannot load. Renames are atomic: whenever the run dies, the backup is a whole epoch's.
-    """
-
-    def _save_model(self):
-        os.makedirs(self.backup_dir, exist_ok=True)
-        staged = os.path.join(self.backup_dir, "staged.weights.h5")
-        self.model.save_weights(staged, overwrite=True)
-        os.replace(staged, self._weights_path)  # weights first: a kill before the metadata redoes one epoch
-        staged = self._training_metadata_path + ".staged"
-        with open(staged, "w") as f:
-            json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
-        os.replace(staged, self._training_metadata_path)
-
-
 def configure_runtime(trainer: DictConfig) -> None:
-    """Process-wide TensorFlow settings, set on every run so jobs of one process never inherit them."""
+    """Process-wide TensorFlow settings, set on every run so jobs of one process never inherit them.
+
+    The dtype policy is not among them: `keras.backend.clear_session()` resets it, so `prepare` sets
+    it after clearing the session.
+    """
     if isinstance(trainer.threads, int) and tf.config.threading.get_intra_op_parallelism_threads() != trainer.threads:
         try:
             tf.config.threading.set_intra_op_parallelism_threads(trainer.threads)
@@ -68,7 +44,6 @@ def configure_runtime(trainer: DictConfig) -> None:
         tf.config.experimental.enable_op_determinism()
     else:
         tf_framework_config.disable_op_determinism()
-    keras.mixed_precision.set_global_policy(trainer.precision)
 
 
 def make_optimizer(trainer: DictConfig) -> keras.optimizers.Optimizer:
@@ -79,12 +54,17 @@ def make_optimizer(trainer: DictConfig) -> keras.optimizers.Optimizer:
                           "use adam, sgd, rmsprop, adamw, ...") from None
 
 
-def prepare(cfg: DictConfig) -> keras.Sequential:
-    """Check every config group, build and compile the model: all of it before any data is read."""
+def prepare(cfg: DictConfig) -> tuple[keras.Sequential, str]:
+    """Check every config group, build and compile the model: all of it before any data is read.
+
+    Returns the model and why its precision was chosen.
+    """
     check_data(cfg.data)
     check_trainer(cfg.trainer)
     configure_runtime(cfg.trainer)  # first TensorFlow call: thread pools can only be sized before TF starts
     keras.backend.clear_session()  # jobs of one sweep share a process: nothing leaks between them
+    policy, why = precision.choose(cfg.trainer.precision, precision.gpu_capabilities(), precision.cpu_bf16_flags())
+    keras.mixed_precision.set_global_policy(policy)  # after clear_session, which resets it to float32
     keras.utils.set_random_seed(cfg.seed)
     shape, classes = tuple(cfg.data.image_shape), cfg.data.num_classes
     matched, target = matching.sized(cfg.model, shape, classes)
@@ -95,28 +75,50 @@ def prepare(cfg: DictConfig) -> keras.Sequential:
     model = build_model(cfg.model, shape, classes)
     model.compile(optimizer=make_optimizer(cfg.trainer), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=cfg.trainer.jit_compile)
-    return model
+    return model, why
 
 
-def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool) -> list[keras.callbacks.Callback]:
-    """Order matters: the CSV row of an epoch is written before its backup, so a kill never loses a row."""
-    stop = cfg.trainer.early_stopping
-    found = [EpochClock(), keras.callbacks.CSVLogger(str(run_dir / record.HISTORY), append=resuming)]
-    if cfg.trainer.resume:
+def computed_precision(model: keras.Model) -> str:
+    """The policy the model's layers actually compute in (the first layer with weights), not the one asked for."""
+    layer = next((layer for layer in model.layers if layer.weights), model.layers[0])
+    return layer.dtype_policy.name
+
+
+def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool, splits: data_module.Splits
+              ) -> list[keras.callbacks.Callback]:
+    """Order matters: metrics join the logs, then the CSV row is written, then the backup, then stop rules run."""
+    trainer, stop = cfg.trainer, cfg.trainer.early_stopping
+    sample = slice(None, trainer.fit.train_eval_images)
+    found = [EpochClock(), TrainEval(splits.x_train[sample], splits.y_train[sample], trainer.batch_size),
+             keras.callbacks.CSVLogger(str(run_dir / record.HISTORY), append=resuming)]
+    if trainer.resume:
         found.append(AtomicBackupAndRestore(str(run_dir / BACKUP)))
     found.append(keras.callbacks.TerminateOnNaN())
+    if trainer.stop == "fit":
+        earlier = record.read_history(run_dir) if resuming else None
+        pairs = [] if earlier is None or earlier.empty else list(
+            zip(earlier[f"{TRAIN_EVAL}_loss"], earlier[f"{TRAIN_EVAL}_accuracy"]))
+        found.append(StopWhenFit(trainer.fit.accuracy, trainer.fit.patience, trainer.fit.min_delta, pairs))
     if stop.enabled:
         found.append(keras.callbacks.EarlyStopping(monitor=stop.monitor, patience=stop.patience,
                                                    restore_best_weights=stop.restore_best_weights))
     return found
 
 
+class FinishedRun(ConfigError):
+    """The run folder already holds a finished run: never overwritten; a re-run sweep skips the job."""
+
+    def __init__(self, run_dir: Path, summary: dict[str, Any]):
+        super().__init__(f"hydra.run.dir={str(run_dir)!r} already holds a {summary['status']} run; "
+                         "give a new folder (or delete this one) to run again")
+        self.summary = summary
+
+
 def check_run_dir(run_dir: Path) -> bool:
     """True when the folder holds an interrupted run to resume; refuses to overwrite a finished one."""
     previous = record.read_summary(run_dir)
-    if previous and previous.get("status") in ("completed", "diverged"):
-        raise ConfigError(f"hydra.run.dir={str(run_dir)!r} already holds a {previous['status']} run; "
-                          "give a new folder (or delete this one) to run again")
+    if isinstance(previous, dict) and previous.get("status") in ("completed", "diverged"):
+        raise FinishedRun(run_dir, previous)
     return (run_dir / BACKUP).is_dir()
 
 
@@ -135,7 +137,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     resuming = cfg.trainer.resume and check_run_dir(run_dir)
-    model = prepare(cfg)
+    model, precision_reason = prepare(cfg)
     splits = data_module.load(cfg.data)
     summary: dict[str, Any] = {
         "status": "running", "error": None, "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
@@ -143,7 +145,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "params": {**record.parameter_counts(model), "target": matching.target_params(cfg.model, cfg.data.image_shape,
                                                                                       cfg.data.num_classes)},
         "data": {"source": splits.source, **{f"{k}_size": v for k, v in splits.sizes.items()}},
-        "device": {**record.device_info(), "precision": cfg.trainer.precision, "jit_compile": bool(model.jit_compile),
+        "device": {**record.device_info(), "precision": computed_precision(model), "precision_reason": precision_reason,
+                   "jit_compile": bool(model.jit_compile),
                    "threads": tf.config.threading.get_intra_op_parallelism_threads() or "default"},
         "resumed": bool(resuming),
     }
@@ -157,7 +160,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     try:
         model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
                   batch_size=trainer.batch_size, epochs=trainer.epochs, shuffle=True,
-                  callbacks=callbacks(cfg, run_dir, resuming), verbose=verbosity(trainer.verbose))
+                  callbacks=callbacks(cfg, run_dir, resuming, splits), verbose=verbosity(trainer.verbose))
         train_seconds = time.perf_counter() - start
         history = record.dedupe_history(run_dir)
         diverged = history.empty or not np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
@@ -178,6 +181,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         status="diverged" if diverged else "completed",
         error="loss became NaN or infinite" if diverged else None,
         **record.history_metrics(history),
+        stop=record.stop_record(history, trainer),
         test={"loss": float(test_loss), "accuracy": float(test_accuracy)},
         time={"load_s": splits.load_seconds, "train_s": train_seconds,
               "epoch_mean_s": float(history["epoch_time_s"].mean()),

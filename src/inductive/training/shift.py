@@ -3,7 +3,9 @@
 The lecture credits convolution and pooling with translation invariance; this measures it. Each
 test set is shifted along x, along y and diagonally by 0..max_shift pixels, either filling the
 uncovered border with blank pixels ("zero") or wrapping what falls off back in ("wrap").
-Consistency is the fraction of images whose predicted class is unchanged by the shift.
+Consistency is the fraction of images whose predicted class is unchanged by the shift;
+`consistency_correct` counts only the images the model gets right unshifted, so a model that
+predicts one class for everything cannot look invariant.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pandas as pd
+
+from inductive.training.record import SHIFT_COLUMNS
 
 FILLS = ("zero", "wrap")
 DIRECTIONS = {"x": (0, 1), "y": (1, 0), "diagonal": (1, 1)}  # (dy, dx) per pixel of shift
@@ -80,6 +84,7 @@ def shift_evaluation(
     y = np.asarray(y).reshape(-1)
     predict = lambda images: model.predict(images, batch_size=batch_size, verbose=0).argmax(axis=-1)  # noqa: E731
     unshifted = predict(x)
+    correct = unshifted == y
     rows = []
     for mode in modes:
         for direction, (unit_dy, unit_dx) in DIRECTIONS.items():
@@ -88,5 +93,7 @@ def shift_evaluation(
                     shift_images(x, unit_dy * shift, unit_dx * shift, mode, fill_value))
                 rows.append({"direction": direction, "shift": shift, "fill": mode,
                              "accuracy": float(np.mean(shifted == y)),
-                             "consistency": float(np.mean(shifted == unshifted))})
-    return pd.DataFrame(rows, columns=["direction", "shift", "fill", "accuracy", "consistency"])
+                             "consistency": float(np.mean(shifted == unshifted)),
+                             "consistency_correct": float(np.mean(shifted[correct] == y[correct]))
+                             if correct.any() else float("nan")})
+    return pd.DataFrame(rows, columns=SHIFT_COLUMNS)

@@ -13,8 +13,8 @@ import keras
 from omegaconf import DictConfig, ListConfig
 
 from inductive import arithmetic
-from inductive.config import ConfigError, require
-from inductive.local import LocallyConnected2D
+from inductive.errors import ConfigError, require
+from inductive.training.local import LocallyConnected2D
 
 HEADS = {
     "flatten": keras.layers.Flatten,

@@ -1,0 +1,93 @@
+"""The Keras callbacks a run adds to `fit`: timing, eval-mode train metrics, the fit stop rule, safe backups.
+
+Order matters and `train.callbacks` keeps it: metrics are added to the epoch's logs first, then
+CSVLogger writes the row, then the backup is taken, then the stop rules read the row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import keras
+import numpy as np
+
+TRAIN_EVAL = "train_eval"  # history.csv columns train_eval_loss, train_eval_accuracy; the epochs table's split
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Adds the epoch's wall time to the logs, so CSVLogger writes it beside the metrics."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["epoch_time_s"] = time.perf_counter() - self._start
+
+
+class TrainEval(keras.callbacks.Callback):
+    """Loss and accuracy on (a fixed sample of) the training set in inference mode, at every epoch end.
+
+    Keras's `accuracy` is the running mean over the epoch's batches while the weights move (and with
+    dropout on), so it understates how well the end-of-epoch model fits. Fitting, and the gap at a
+    matched train accuracy, are judged on these eval-mode numbers instead. Cost: one predict pass
+    over the sample per epoch (about a third of a training pass over as many images).
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss, accuracy = self.model.evaluate(self.x, self.y, batch_size=max(self.batch_size, 256), verbose=0)
+        logs[f"{TRAIN_EVAL}_loss"], logs[f"{TRAIN_EVAL}_accuracy"] = float(loss), float(accuracy)
+
+
+def fit_reached(accuracies: list[float], threshold: float) -> bool:
+    return bool(accuracies) and accuracies[-1] >= threshold
+
+
+def plateaued(losses: list[float], patience: int, min_delta: float) -> bool:
+    """The eval-mode train loss has not fallen by `min_delta` below its earlier best for `patience` epochs."""
+    if len(losses) <= patience:
+        return False
+    return min(losses[-patience:]) > min(losses[:-patience]) - min_delta
+
+
+class StopWhenFit(keras.callbacks.Callback):
+    """`trainer.stop=fit`: stop once the model fits its training set or its training loss has plateaued.
+
+    The rule reads only the logged history (`earlier` holds the epochs of a resumed run), so a run
+    killed and resumed stops where an uninterrupted one would.
+    """
+
+    def __init__(self, accuracy: float, patience: int, min_delta: float, earlier: list[tuple[float, float]]):
+        super().__init__()
+        self.accuracy, self.patience, self.min_delta = accuracy, patience, min_delta
+        self.losses = [loss for loss, _ in earlier]
+        self.accuracies = [acc for _, acc in earlier]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.losses.append(logs[f"{TRAIN_EVAL}_loss"])
+        self.accuracies.append(logs[f"{TRAIN_EVAL}_accuracy"])
+        if fit_reached(self.accuracies, self.accuracy) or plateaued(self.losses, self.patience, self.min_delta):
+            self.model.stop_training = True
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras's BackupAndRestore, but each file is written aside and renamed into place.
+
+    Keras writes the backup in place, so a kill or Ctrl-C mid-write leaves a weights file it
+    cannot load. Renames are atomic: whenever the run dies, the backup is a whole epoch's.
+    """
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        staged = os.path.join(self.backup_dir, "staged.weights.h5")
+        self.model.save_weights(staged, overwrite=True)
+        os.replace(staged, self._weights_path)  # weights first: a kill before the metadata redoes one epoch
+        staged = self._training_metadata_path + ".staged"
+        with open(staged, "w") as f:
+            json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
+        os.replace(staged, self._training_metadata_path)
