@@ -6,7 +6,7 @@ ARGS ?=
 APT_DATA := dataset-fashion-mnist
 APT_TEST := chromium chromium-driver
 
-.PHONY: setup train test sweep report clean system-data system-test
+.PHONY: setup train test test-fast sweep report clean system-data system-test
 
 # Debian packages, where apt-get is there and we may use it (root or passwordless sudo); skipped elsewhere.
 define apt_install
@@ -36,6 +36,13 @@ train: setup
 
 test: system-test $(BIN)/python
 	$(BIN)/python -m pytest $(ARGS)
+
+test-fast: $(BIN)/python
+	$(BIN)/python -m pytest -m "not slow" -q $(ARGS)
+
+# make report SWEEPS="outputs/sweeps/<timestamp>_evidence_fashion_mnist": the claims report of those sweeps
+report: $(BIN)/python
+	$(BIN)/python -m inductive.report $(SWEEPS) $(ARGS)
 
 sweep: setup
 	$(BIN)/python -m inductive.run -m model=dense,conv_flatten,gap seed=0,1,2 $(ARGS)

@@ -1,24 +1,35 @@
-"""Shared test helpers: composing the real configs, and small learnable image data made here."""
+"""Shared fixtures: composed real configs, small learnable image data made here, and fake run folders."""
 
 from __future__ import annotations
 
+import copy
+import functools
 import gzip
 import os
 from pathlib import Path
+from typing import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
+import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from inductive.training import record
 from inductive.training.config import config_dir
 
 
 def compose_config(*overrides: str) -> DictConfig:
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         return compose(config_name="config", overrides=list(overrides))
+
+
+@pytest.fixture
+def composed() -> Callable[..., DictConfig]:
+    """The real configs composed with overrides, as `python -m inductive.run` would."""
+    return compose_config
 
 
 def make_images(n: int, shape=(12, 12, 1), classes: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +62,83 @@ def tiny_npz(tmp_path: Path) -> Path:
 
 
 def tiny_overrides(npz: Path, out: Path, *extra: str) -> list[str]:
-    """Overrides that point a run at `tiny_npz` and shrink it to seconds."""
-    return [f"data.path={npz}", "data.image_shape=[12,12,1]", "data.num_classes=3", "data.val_size=100",
-            "data.cache_dir=null", "model.conv_filters=[4,8]", "model.hidden_units=[16]",
-            "trainer.epochs=3", "trainer.batch_size=32", "trainer.verbose=0", f"output_root={out}", *extra]
+    """Point a run at `tiny_npz` and shrink it to seconds: the `debug=tiny` config plus the paths."""
+    return ["debug=tiny", f"data.path={npz}", f"output_root={out}", *extra]
+
+
+# ---------------------------------------------------------------- fake run folders
+
+LAYERS = {  # (class, output shape, trainable) per layer, for 28x28x1 images and 10 classes
+    "dense": [("Flatten", [784], 0), ("Dense", [256], 200_960), ("Dense", [128], 32_896), ("Dense", [10], 1_290)],
+    "conv_flatten": [("Conv2D", [28, 28, 32], 320), ("MaxPooling2D", [14, 14, 32], 0), ("Conv2D", [14, 14, 64], 18_496),
+                     ("MaxPooling2D", [7, 7, 64], 0), ("Flatten", [3136], 0), ("Dense", [128], 401_536),
+                     ("Dense", [10], 1_290)],
+    "gap": [("Conv2D", [28, 28, 32], 320), ("MaxPooling2D", [14, 14, 32], 0), ("Conv2D", [14, 14, 64], 18_496),
+            ("MaxPooling2D", [7, 7, 64], 0), ("GlobalAveragePooling2D", [64], 0), ("Dense", [10], 650)],
+}
+
+
+def fake_run(sweep: Path, num: int, model: str, seed: int, train_eval: list[float], val: list[float],
+             test_accuracy: float, fit_accuracy: float = 0.99, shift_kept: float | None = None,
+             clean_accuracy: float | None = None, status: str = "completed", dataset: str = "fashion_mnist") -> Path:
+    """A run folder shaped like the ones `train.run` leaves, from the numbers given.
+
+    `train_eval` and `val` are per-epoch accuracies; losses follow from them. `shift_kept` writes a
+    shift.csv whose kept-correct fraction falls by that much per pixel; `clean_accuracy` its shift 0.
+    """
+    run_dir = sweep / f"{num}_{model}_{dataset}_seed{seed}"
+    (run_dir / ".hydra").mkdir(parents=True)
+    config = copy.deepcopy(_protocol_config(model, seed, fit_accuracy))
+    config["data"]["name"] = dataset
+    OmegaConf.save(OmegaConf.create(config), run_dir / ".hydra" / "config.yaml")
+    epochs = len(train_eval)
+    acc, val = np.asarray(train_eval, float), np.asarray(val, float)
+    history = pd.DataFrame({"epoch": range(epochs), "accuracy": acc - 0.01, "epoch_time_s": 0.5, "loss": 1 - acc,
+                            "train_eval_accuracy": acc, "train_eval_loss": 1 - acc, "val_accuracy": val,
+                            "val_loss": 1 - val + 0.02 * np.arange(epochs) / epochs})
+    history.to_csv(run_dir / record.HISTORY, index=False)
+    layers = [{"name": f"{cls.lower()}_{i}", "class": cls, "output_shape": shape, "trainable": n, "non_trainable": 0}
+              for i, (cls, shape, n) in enumerate(LAYERS.get(model, LAYERS["conv_flatten"]))]
+    trainable = sum(layer["trainable"] for layer in layers)
+    summary = {"status": status, "error": None, "model": model, "dataset": dataset, "seed": seed, "config": config,
+               "params": {"trainable": trainable, "non_trainable": 0, "total": trainable, "layers": layers,
+                          "target": None},
+               "data": {"source": "fake", "train_size": 1000, "val_size": 2000, "test_size": 10000},
+               "device": {"device": "CPU", "precision": "float32"},
+               **record.history_metrics(history),
+               "stop": record.stop_record(history, OmegaConf.create(config["trainer"]))}
+    if status == "completed":
+        summary["test"] = {"loss": 1 - test_accuracy, "accuracy": test_accuracy}
+    record.write_json_atomic(run_dir / record.SUMMARY, summary)
+    if shift_kept is not None:
+        clean = test_accuracy if clean_accuracy is None else clean_accuracy
+        rows = [{"direction": d, "shift": s, "fill": "zero", "accuracy": clean * max(0.0, 1 - shift_kept * s),
+                 "consistency": max(0.0, 1 - shift_kept * s), "consistency_correct": max(0.0, 1 - shift_kept * s)}
+                for d in ("x", "y", "diagonal") for s in range(8)]
+        pd.DataFrame(rows, columns=record.SHIFT_COLUMNS).to_csv(run_dir / record.SHIFT, index=False)
+    return run_dir
+
+
+@functools.lru_cache(maxsize=None)
+def _protocol_config(model: str, seed: int, fit_accuracy: float) -> dict:
+    return OmegaConf.to_container(compose_config(f"model={model}", f"seed={seed}", "+experiment=evidence_protocol",
+                                                 f"trainer.fit.accuracy={fit_accuracy}"), resolve=True)
+
+
+@pytest.fixture(scope="session")
+def fake_sweep(tmp_path_factory) -> Callable[..., Path]:
+    """Write a sweep folder of fake runs: `fake_sweep({model: dict(fake_run keywords)}, seeds=5)`."""
+    def make(spec: dict[str, dict], seeds: int = 5, name: str = "sweep", jitter: float = 0.004) -> Path:
+        sweep = tmp_path_factory.mktemp("fake") / name
+        num = 0
+        for model, numbers in spec.items():
+            for seed in range(seeds):
+                rng = np.random.default_rng(100 * num + seed)
+                wiggle = float(rng.normal(0, jitter))
+                kwargs = dict(numbers)
+                kwargs["test_accuracy"] = kwargs["test_accuracy"] + wiggle
+                kwargs["val"] = [v + wiggle for v in kwargs["val"]]
+                fake_run(sweep, num, model, seed, **kwargs)
+                num += 1
+        return sweep
+    return make

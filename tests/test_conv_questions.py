@@ -1,3 +1,4 @@
+import pytest
 """The mixing and equivalence identities hold on random data; the generator writes the whole page."""
 
 import os
@@ -55,6 +56,7 @@ def test_whole_input_conv_is_dense_on_the_flattened_input(h, w, c, filters, seed
     assert row["max_abs_diff"] < 1e-5
 
 
+@pytest.mark.slow
 def test_generator_writes_tables_figures_and_page(tmp_path, capsys):
     assert conv_questions.main([f"out={tmp_path}"]) == 0
     names = {path.name for path in tmp_path.iterdir()}

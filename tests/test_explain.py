@@ -87,6 +87,7 @@ def test_disagreement_with_keras_is_reported(capsys, monkeypatch):
     assert "Keras disagrees" in err
 
 
+@pytest.mark.slow
 def test_command_line_error_has_no_traceback():
     result = subprocess.run([sys.executable, "-m", "inductive.lecture.explain", "kernel=99"], capture_output=True, text=True)
     assert result.returncode == 2

@@ -22,6 +22,8 @@ from inductive.arithmetic import LayerSettingError, dense_equivalent_params, lay
 from inductive.lecture.explain import DEFAULTS as EXPLAIN_DEFAULTS
 from inductive.lecture.explain import layer_config, parse_overrides
 
+pytestmark = pytest.mark.slow  # drives headless Chromium
+
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -9,6 +9,8 @@ import pytest
 from conftest import tiny_overrides
 from inductive.evidence.report import collect
 
+pytestmark = pytest.mark.slow  # starts sweeps through the launcher plugins
+
 pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
 pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
 

@@ -91,6 +91,7 @@ def test_mixed_precision_computes_in_float16():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(got).astype("float32"), expected, atol=2e-2)
 
 
+@pytest.mark.slow
 def test_trains_under_xla():
     model = keras.Sequential([keras.Input((6, 6, 1)), LocallyConnected2D(2, 3, activation="tanh"),
                               LocallyConnected2D(2, 3), keras.layers.Flatten(), keras.layers.Dense(2)])

@@ -10,6 +10,8 @@ import pytest
 
 from conftest import tiny_overrides
 
+pytestmark = pytest.mark.slow  # trains and kills real runs
+
 EPOCHS = 12
 
 

@@ -11,6 +11,8 @@ from conftest import compose_config, tiny_overrides
 from inductive.training import record
 from inductive.training.train import run
 
+pytestmark = pytest.mark.slow  # every test here trains or starts the command line
+
 HISTORY_COLUMNS = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_time_s", "train_eval_loss",
                    "train_eval_accuracy"}
 
@@ -117,7 +119,6 @@ def test_real_fashion_mnist_short_run_learns(tmp_path):
     assert summary["test"]["accuracy"] > 0.6  # chance is 0.1
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 def test_reduced_precision_is_what_the_model_computes_in(tiny_npz, tmp_path, policy):
     """The layers compute in the asked dtype (not only the record), and results differ from float32's."""
@@ -131,18 +132,6 @@ def test_reduced_precision_is_what_the_model_computes_in(tiny_npz, tmp_path, pol
     assert runs[policy]["final"]["train_loss"] != runs["float32"]["final"]["train_loss"]
 
 
-def test_auto_precision_follows_the_hardware():
-    from inductive.training.precision import choose
-
-    assert choose("auto", [], ["amx_bf16"])[0] == "mixed_bfloat16"
-    assert choose("auto", [], [])[0] == "float32"
-    assert choose("auto", [(8, 0)], [])[0] == "mixed_bfloat16"
-    assert choose("auto", [(7, 5)], ["amx_bf16"])[0] == "mixed_float16"
-    assert choose("auto", [(6, 1)], [])[0] == "float32"
-    assert choose("float32", [(9, 0)], ["amx_bf16"]) == ("float32", "trainer.precision")
-
-
-@pytest.mark.slow
 def test_stop_fit_ends_at_the_fit_threshold(tiny_npz, tmp_path):
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.stop=fit", "trainer.epochs=40",
                          "trainer.fit.accuracy=0.9", "shift.enabled=false")
@@ -152,7 +141,6 @@ def test_stop_fit_ends_at_the_fit_threshold(tiny_npz, tmp_path):
     assert history.train_eval_accuracy.iloc[-1] >= 0.9 > history.train_eval_accuracy.iloc[:-1].max()
 
 
-@pytest.mark.slow
 def test_stop_fit_caps_at_max_epochs(tiny_npz, tmp_path):
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.stop=fit", "trainer.epochs=2",
                          "trainer.fit.accuracy=1.0", "trainer.fit.patience=5", "shift.enabled=false")

@@ -15,20 +15,26 @@ MODEL_COLORS = {
     "conv_flatten": "#0072B2",
     "gap": "#009E73",
     "local": "#CC79A7",
+    "deep_flatten": "#56B4E9",
+    "deep_gap": "#E69F00",
 }
-_FALLBACK = ["#E69F00", "#56B4E9", "#F0E442", "#000000", "#999999"]
+# One colour per verdict word, everywhere (the glance figure, effect plots, report.html).
+VERDICT_COLORS = {"supported": "#1B7837", "contradicted": "#B2182B", "negligible": "#7F7F7F",
+                  "inconclusive": "#E0A100", "not run": "#FFFFFF", "": "#BBBBBB"}
+SLIDE = (12.8, 7.2)  # inches at 100 dpi: 1280 x 720 px, 16:9
+_FALLBACK = ["#F0E442", "#000000", "#999999", "#882255", "#44AA99"]
 
 SLIDE_STYLE = {
     "figure.figsize": (8, 5),
     "figure.dpi": 100,
     "savefig.dpi": 100,  # 800x500 px figures: sharp on a slide, small in git
     "savefig.bbox": "tight",
-    "font.size": 14,
-    "axes.titlesize": 16,
-    "axes.labelsize": 14,
-    "legend.fontsize": 12,
-    "xtick.labelsize": 12,
-    "ytick.labelsize": 12,
+    "font.size": 15,        # >= 14 pt at 1280 px wide: readable on a slide
+    "axes.titlesize": 17,
+    "axes.labelsize": 15,
+    "legend.fontsize": 14,
+    "xtick.labelsize": 14,
+    "ytick.labelsize": 14,
     "lines.linewidth": 2.2,
     "axes.grid": True,
     "grid.alpha": 0.3,

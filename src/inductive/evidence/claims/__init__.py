@@ -1,0 +1,94 @@
+"""The claims registry: each claim is one function registered with what it tests, in the lecture's order.
+
+Adding a claim is one module with one `@register(...)` function (imported at the bottom of this file)
+and, if it needs runs, one preset. `report` and `figures` iterate `REGISTRY` and never name a claim.
+A claim's judge gets the tidy `Tables` and returns a `Finding`: one `Cell` (verdict, effect, reason)
+per dataset, the tables its verdict rests on, the effects rows behind it and the figures to draw
+from those tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from inductive.evidence.stats import INCONCLUSIVE
+from inductive.evidence.tables import Tables
+
+NOT_RUN = "not run"  # no runs (or no measurement) that could test the claim on this dataset
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A claim on one dataset: the verdict word, the deciding effect with its interval, and why, in a line."""
+
+    verdict: str
+    effect: str = ""
+    reason: str = ""
+
+
+@dataclass
+class Finding:
+    """What one claim's judge found, over every dataset it had runs for."""
+
+    cells: dict[str, Cell]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # name -> table (saved as claimN_name.csv)
+    effects: list[dict] = field(default_factory=list)              # rows of effects.csv
+    figures: list[tuple[str, str]] = field(default_factory=list)   # (figures.DRAWERS kind, table name)
+    notes: list[str] = field(default_factory=list)
+    spec: ClaimSpec | None = None
+
+    @property
+    def verdict(self) -> str:
+        """One word over all datasets: the shared verdict, else inconclusive."""
+        found = {c.verdict for c in self.cells.values() if c.verdict != NOT_RUN}
+        return found.pop() if len(found) == 1 else NOT_RUN if not found else INCONCLUSIVE
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """A registered claim: its number in the lecture's order, what it says, and how it is judged."""
+
+    number: int
+    key: str            # short name used in file names (claim3_curves_F1k.png)
+    statement: str      # the claim as one sentence
+    quote: str          # the lecture's words
+    method: str         # how the verdict is reached, in two or three sentences
+    presets: tuple[str, ...]
+    lecture: bool       # False: one of the suite's own controls
+    judge: Callable[[Tables], Finding]
+
+
+REGISTRY: list[ClaimSpec] = []
+
+
+def register(number: int, key: str, statement: str, quote: str, method: str, presets: tuple[str, ...] = (),
+             lecture: bool = True) -> Callable[[Callable[[Tables], Finding]], Callable[[Tables], Finding]]:
+    """Decorator: add the judge function to REGISTRY (kept in number order)."""
+    def add(judge: Callable[[Tables], Finding]) -> Callable[[Tables], Finding]:
+        if any(spec.number == number for spec in REGISTRY):
+            raise ValueError(f"claim number {number} is registered twice")
+        REGISTRY.append(ClaimSpec(number, key, statement, quote, method, presets, lecture, judge))
+        REGISTRY.sort(key=lambda spec: spec.number)
+        return judge
+    return add
+
+
+def judge_all(tables: Tables, datasets: list[str]) -> list[Finding]:
+    """Every registered claim judged; datasets without a cell get `not run`."""
+    findings = []
+    for spec in REGISTRY:
+        finding = spec.judge(tables)
+        finding.spec = spec
+        finding.cells = {d: finding.cells.get(d, Cell(NOT_RUN, "", _not_run(spec))) for d in datasets}
+        findings.append(finding)
+    return findings
+
+
+def _not_run(spec: ClaimSpec) -> str:
+    return f"no runs for it: run the {' or '.join(spec.presets)} preset" if spec.presets else "no runs for it"
+
+
+from inductive.evidence.claims import invariance, overfitting, structure  # noqa: E402, F401  (they register)

@@ -1,0 +1,123 @@
+"""Translation invariance: does a model with global pooling keep its right answers when the image moves?
+
+Decided on small shifts (1-3 px along x and along y, zero fill), where models differ; larger shifts
+and the diagonal are context (around 10 px every model collapses). Two deciding measures per run:
+- `kept correct`: of the test images the model gets right unshifted, the fraction still right when
+  shifted (`consistency_correct`), so predicting one class everywhere earns nothing;
+- `accuracy kept`: accuracy under those shifts / unshifted accuracy.
+A model whose unshifted accuracy is below twice chance is excluded from the verdict (`near chance`):
+a constant predictor is perfectly "invariant".
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from inductive.evidence import stats
+from inductive.evidence.claims import Cell, Finding, register
+from inductive.evidence.tables import Tables, per_seed
+
+SMALL = (1, 2, 3)          # pixels: the shifts that decide
+DIRECTIONS = ("x", "y")    # the diagonal moves sqrt(2) times as far: context
+BAND = 0.01
+PAIRS = [("gap", "conv_flatten"), ("gap", "dense"), ("deep_gap", "deep_flatten")]
+MEASURES = {"kept correct, 1-3 px": "kept_correct", "accuracy kept, 1-3 px": "accuracy_kept"}
+CONTEXT = {"consistency, 1-3 px (all images)": "consistency_small", "kept correct, 4+ px": "kept_correct_large"}
+
+
+def per_run(tables: Tables) -> pd.DataFrame:
+    """One row per completed run with shift.csv: clean accuracy, chance, the deciding and context measures."""
+    shifts = tables.shifts[(tables.shifts["fill"] == "zero")
+                           & tables.shifts["run_id"].isin(tables.completed["run_id"])]
+    if shifts.empty:
+        return pd.DataFrame()
+    classes = tables.completed.set_index("run_id").get("data.num_classes")
+    rows = []
+    for run_id, group in shifts.groupby("run_id", sort=False):
+        clean = group.loc[group["shift"] == 0, "accuracy"].iloc[0]
+        small = group[group["shift"].isin(SMALL) & group["direction"].isin(DIRECTIONS)]
+        large = group[(group["shift"] > max(SMALL)) & group["direction"].isin(DIRECTIONS)]
+        chance = 1 / float(classes[run_id]) if classes is not None and pd.notna(classes[run_id]) else 0.1
+        rows.append({"run_id": run_id, "model": group["model"].iloc[0], "seed": group["seed"].iloc[0],
+                     "dataset": group["dataset"].iloc[0], "condition": group["condition"].iloc[0],
+                     "clean_accuracy": clean, "chance": chance, "near_chance": clean < 2 * chance,
+                     "kept_correct": small["consistency_correct"].mean(),
+                     "accuracy_kept": small["accuracy"].mean() / clean if clean else float("nan"),
+                     "consistency_small": small["consistency"].mean(),
+                     "kept_correct_large": large["consistency_correct"].mean()})
+    return pd.DataFrame(rows)
+
+
+def by_shift(tables: Tables) -> pd.DataFrame:
+    """Condition x model x shift: mean test accuracy and kept-correct over x and y and seeds (zero fill)."""
+    rows = tables.shifts[(tables.shifts["fill"] == "zero") & tables.shifts["direction"].isin(DIRECTIONS)
+                         & tables.shifts["run_id"].isin(tables.completed["run_id"])]
+    return (rows.groupby(["dataset", "condition", "model", "shift"], sort=False)
+            .agg(accuracy=("accuracy", "mean"), kept_correct=("consistency_correct", "mean"),
+                 seeds=("seed", "nunique"))
+            .reset_index())
+
+
+def judge_condition(runs: pd.DataFrame, condition: str) -> tuple[list[dict], list[tuple[str, str]]]:
+    here = runs[runs["condition"] == condition]
+    dataset, rows, outcomes = here["dataset"].iloc[0], [], []
+    judged = []
+    for more, less in PAIRS:
+        if not {more, less} <= set(here["model"]):
+            continue
+        weak = [m for m in (more, less) if here.loc[here["model"] == m, "near_chance"].any()]
+        effects = {name: stats.paired_effect(per_seed(here, more, c), per_seed(here, less, c))
+                   for name, c in {**MEASURES, **CONTEXT}.items()}
+        judged.append((more, less, weak, effects))
+    deciding = [e for _, _, weak, effs in judged if not weak for name, e in effs.items() if name in MEASURES]
+    corrected = iter(stats.corrected(deciding))
+    for more, less, weak, effects in judged:
+        verdicts, texts = [], []
+        for name, effect in effects.items():
+            decides = name in MEASURES and not weak
+            shown = next(corrected) if decides else effect
+            verdict = stats.verdict(shown, BAND) if decides else ""
+            if decides:
+                verdicts.append(verdict)
+                texts.append(f"{name} {shown}")
+            rows.append({"claim": 5, "dataset": dataset, "condition": condition, "comparison": f"{more} - {less}",
+                         "measure": name, "kind": "decides" if decides else "context", "unit": "fraction",
+                         "band": BAND, "mean": shown.mean, "low": shown.low, "high": shown.high, "level": shown.level,
+                         "n": shown.n, "p": shown.p, "test": shown.test, "verdict": verdict,
+                         "note": "; ".join(f"{m} near chance: excluded" for m in weak)})
+        if weak:
+            outcomes.append(("", f"{more} - {less} not judged ({', '.join(weak)} near chance)"))
+        else:
+            result = stats.combine(verdicts)
+            outcomes.append((result, f"{more} - {less} {result}: " + ", ".join(texts)))
+    return rows, outcomes
+
+
+@register(5, "invariance", "Pooling adds translation invariance: global pooling keeps predictions under small shifts",
+          "They can however contribute to inductive biases such as increased translation invariance (that is the "
+          "same object present in different places in a scene leads to the same representations).",
+          "Test images shifted 1-3 px along x and y (zero fill); per run, the fraction of its correct answers kept "
+          "and the fraction of clean accuracy kept; paired by seed, Holm across pairs. Pairs: gap - conv_flatten, "
+          "gap - dense, deep_gap - deep_flatten. Near-chance models (below 2x chance unshifted) are excluded.",
+          ("evidence",))
+def invariance(tables: Tables) -> Finding:
+    runs = per_run(tables)
+    if runs.empty:
+        return Finding({})
+    rows, cells = [], {}
+    for dataset, group in runs.groupby("dataset", sort=False):
+        results, reasons = [], []
+        for condition in group["condition"].unique():
+            found, outcomes = judge_condition(runs, condition)
+            rows += found
+            results += [v for v, _ in outcomes if v]
+            reasons += [text for _, text in outcomes]
+        if reasons:
+            first = next((r for r in rows if r["dataset"] == dataset and r["kind"] == "decides"), None)
+            effect = (f"{first['comparison']} {first['measure']} "
+                      f"{stats.Effect(first['mean'], 0, first['n'], first['p'], '', first['low'], first['high'])}"
+                      if first else "")
+            cells[dataset] = Cell(stats.combine(results) if results else stats.INCONCLUSIVE, effect,
+                                  "; ".join(reasons))
+    return Finding(cells, {"effects": pd.DataFrame(rows), "per_run": runs, "by_shift": by_shift(tables)},
+                   effects=rows, figures=[("effects", "effects"), ("shift", "by_shift")])

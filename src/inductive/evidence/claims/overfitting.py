@@ -1,0 +1,203 @@
+"""Overfitting claims: does one model generalize worse than another trained alike, where each stopped?
+
+A small train-test gap alone is no evidence: a model that never fits its training set has one too.
+So each pair is read two ways (Zhang et al. 2017 compare at fit):
+- `gap at stop`: eval-mode train accuracy where training stopped - test accuracy. It decides only
+  when every run of both models fitted its training set (reached trainer.fit.accuracy); a model
+  that did not fit is named and this measure is context.
+- `gap at matched train accuracy`: the highest eval-mode train accuracy every run of the pair
+  reaches; each run's train - validation accuracy at the first epoch it reaches it. Always decides.
+Test accuracy at stop and the rise of validation loss above its minimum are context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from inductive.evidence import stats
+from inductive.evidence.claims import Cell, Finding, register
+from inductive.evidence.tables import Tables, ordered_models, per_seed
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    column: str
+    band: float    # pre-declared negligible band, in the measure's unit
+    unit: str
+    sign: int      # +1: more - less favours the lecture when positive; -1: less - more
+    decides: bool  # False: context, shown but never deciding
+
+
+GAP_AT_STOP = Measure("gap at stop", "test_gap", 0.01, "accuracy", +1, True)
+MATCHED_GAP = Measure("gap at matched train accuracy", "matched_gap", 0.01, "accuracy", +1, True)
+MEASURES = (GAP_AT_STOP, MATCHED_GAP,
+            Measure("test accuracy at stop (less - more)", "test_accuracy", 0.01, "accuracy", -1, False),
+            Measure("val loss rise above its minimum", "val_loss_rise", 0.02, "cross-entropy", +1, False))
+DEFAULT_FIT = 0.99
+
+
+def fitted(runs: pd.DataFrame) -> pd.Series:
+    """Per run: did it fit its training set (eval-mode train accuracy at stop >= its trainer.fit.accuracy)?"""
+    threshold = runs.get("trainer.fit.accuracy", pd.Series(DEFAULT_FIT, index=runs.index)).fillna(DEFAULT_FIT)
+    train = runs.get("final_train_eval_accuracy", runs.get("final_train_accuracy"))
+    return train.astype(float) >= threshold.astype(float)
+
+
+def matched_gaps(epochs: pd.DataFrame, run_ids: list[str]) -> pd.DataFrame:
+    """Per run: train - val accuracy at the first epoch its eval-mode train accuracy reaches the common target."""
+    acc = epochs[(epochs["metric"] == "accuracy") & epochs["run_id"].isin(run_ids)]
+    split = "train_eval" if (acc["split"] == "train_eval").any() else "train"
+    acc = acc.pivot_table(index=["run_id", "epoch"], columns="split", values="value").reset_index()
+    if acc.empty or split not in acc:
+        return pd.DataFrame(columns=["run_id", "matched_target", "matched_epoch", "matched_gap"])
+    acc = acc.dropna(subset=[split, "val"]).sort_values(["run_id", "epoch"])
+    target = acc.groupby("run_id")[split].max().min()
+    first = acc[acc[split] >= target].groupby("run_id").head(1)
+    return pd.DataFrame({"run_id": first["run_id"], "matched_target": target, "matched_epoch": first["epoch"],
+                         "matched_gap": first[split] - first["val"]})
+
+
+def pair_runs(tables: Tables, condition: str, more: str, less: str) -> pd.DataFrame:
+    done = tables.completed
+    pair = done[(done["condition"] == condition) & done["model"].isin([more, less])].copy()
+    pair["fitted"] = fitted(pair)
+    return pair.merge(matched_gaps(tables.epochs, pair["run_id"].tolist()), on="run_id", how="left")
+
+
+def effects_of(pair: pd.DataFrame, more: str, less: str) -> tuple[list[tuple[Measure, stats.Effect, bool]], list[str]]:
+    """Each measure's effect for the pair, whether it decides here, and the flags (models that did not fit)."""
+    unfit = [m for m in (more, less) if not pair.loc[pair["model"] == m, "fitted"].all()]
+    found = []
+    for measure in MEASURES:
+        a, b = per_seed(pair, more, measure.column), per_seed(pair, less, measure.column)
+        effect = stats.paired_effect(a, b) if measure.sign > 0 else stats.paired_effect(b, a)
+        decides = measure.decides and not (measure is GAP_AT_STOP and unfit)
+        found.append((measure, effect, decides))
+    return found, [f"{m} does not fit" for m in unfit]
+
+
+def per_model_table(pair: pd.DataFrame, condition: str) -> pd.DataFrame:
+    return (pair.groupby("model", sort=False)
+            .agg(seeds=("seed", "nunique"), params=("params_trainable", "first"),
+                 fitted=("fitted", lambda f: f"{int(f.sum())} of {len(f)}"),
+                 stop_epoch=("epochs_run", "median"),
+                 train_acc_at_stop=("final_train_eval_accuracy" if "final_train_eval_accuracy" in pair
+                                    else "final_train_accuracy", stats.mean_pm),
+                 test_acc=("test_accuracy", stats.mean_pm), gap_at_stop=("test_gap", stats.mean_pm),
+                 matched_gap=("matched_gap", stats.mean_pm))
+            .reset_index().assign(condition=condition))
+
+
+def judge_pairs(tables: Tables, claim: int, pairs: list[tuple[str, str]], deciding: list[tuple[str, str]],
+                matched_capacity: bool) -> Finding:
+    """Every pair under every condition that has both; Holm across the deciding effects of each condition."""
+    done = tables.completed
+    matched = done["params_target"].notna() if "params_target" in done else pd.Series(False, index=done.index)
+    conditions = done.loc[matched == matched_capacity, "condition"].unique()
+    rows, per_model, verdict_rows, by_dataset = [], [], [], {}
+    for condition in conditions:
+        here = done[done["condition"] == condition]
+        models, dataset = set(here["model"]), here["dataset"].iloc[0]
+        found = [(m, l) for m, l in pairs if {m, l} <= models]
+        if not found:
+            continue
+        judged = [(m, l, *effects_of(pair_runs(tables, condition, m, l), m, l)) for m, l in found]
+        deciding_effects = [e for m, l, effs, _ in judged if (m, l) in deciding for _, e, d in effs if d]
+        corrected = iter(stats.corrected(deciding_effects))
+        comparison_verdicts = []
+        for more, less, effs, flags in judged:
+            is_deciding = (more, less) in deciding
+            verdicts, texts = [], []
+            for measure, effect, decides in effs:
+                decides = decides and is_deciding
+                shown = next(corrected) if decides else effect
+                verdict = stats.verdict(shown, measure.band) if decides else ""
+                if decides:
+                    verdicts.append(verdict)
+                    texts.append(f"{measure.name} {shown}")
+                needed = stats.seeds_needed(shown, measure.band) if verdict == stats.INCONCLUSIVE else None
+                rows.append({"claim": claim, "dataset": dataset, "condition": condition,
+                             "comparison": f"{more} - {less}", "measure": measure.name,
+                             "kind": "decides" if decides else "context", "unit": measure.unit, "band": measure.band,
+                             "mean": shown.mean, "low": shown.low, "high": shown.high, "level": shown.level,
+                             "n": shown.n, "p": shown.p, "test": shown.test, "verdict": verdict,
+                             "note": "; ".join(flags) + (f"; about {needed} seeds would decide" if needed else "")})
+            if is_deciding:
+                result = stats.combine(verdicts)
+                comparison_verdicts.append(result)
+                reason = f"{more} - {less} {result}: " + ", ".join(texts) + "".join(f" ({f})" for f in flags)
+                verdict_rows.append({"dataset": dataset, "condition": condition, "comparison": f"{more} - {less}",
+                                     "verdict": result, "reason": reason})
+            per_model.append(per_model_table(pair_runs(tables, condition, more, less), condition))
+        if comparison_verdicts:
+            by_dataset.setdefault(dataset, []).append((stats.combine(comparison_verdicts), condition))
+    cells = {}
+    for dataset, results in by_dataset.items():
+        verdict = stats.combine([v for v, _ in results])
+        first = next(r for r in rows if r["dataset"] == dataset and r["kind"] == "decides")
+        reasons = [r["reason"] for r in verdict_rows if r["dataset"] == dataset]
+        cells[dataset] = Cell(verdict, f"{first['comparison']} {first['measure']} "
+                              f"{stats.Effect(first['mean'], 0, first['n'], first['p'], '', first['low'], first['high'])}",
+                              "; ".join(reasons))
+    model_table = (pd.concat(per_model, ignore_index=True).drop_duplicates(["condition", "model"])
+                   if per_model else pd.DataFrame())
+    return Finding(cells, {"effects": pd.DataFrame(rows), "verdicts": pd.DataFrame(verdict_rows),
+                           "per_model": model_table, "curves": curves(tables, model_table)},
+                   effects=rows, figures=[("effects", "effects"), ("curves", "curves")])
+
+
+def curves(tables: Tables, model_table: pd.DataFrame) -> pd.DataFrame:
+    """Eval-mode train and validation accuracy per run and epoch, for the models and conditions compared."""
+    if model_table.empty:
+        return pd.DataFrame(columns=["condition", "model", "seed", "run_id", "epoch", "split", "value"])
+    keep = tables.completed.merge(model_table[["condition", "model"]], on=["condition", "model"])
+    acc = tables.epochs[(tables.epochs["metric"] == "accuracy") & tables.epochs["split"].isin(["train_eval", "val"])]
+    out = keep[["run_id", "condition", "model", "seed"]].merge(acc, on="run_id")
+    order = {m: i for i, m in enumerate(ordered_models(out["model"]))}
+    return out.sort_values(["condition", "model", "seed", "epoch"], key=lambda s: s.map(order) if s.name == "model"
+                           else s).drop(columns="metric").reset_index(drop=True)
+
+
+METHOD = ("Paired by seed within each condition. Decided on the gap at stop (only where both models fit their "
+          "training set) and the gap at matched eval-mode train accuracy; test accuracy and val loss rise are context.")
+
+
+@register(3, "conv_vs_dense", "Conv architectures overfit less than fully connected ones",
+          "From this perspective, convolutional layers introduce weight sharing that acts in a regularizing way. "
+          "Indeed convolutional architectures lead to less overfitting than fully connected architectures.",
+          METHOD + " Deciding pairs: dense - conv_flatten and dense - gap (the lecture's nets); dense - deep_* are "
+          "context.", ("evidence",))
+def conv_vs_dense(tables: Tables) -> Finding:
+    deciding = [("dense", "conv_flatten"), ("dense", "gap")]
+    return judge_pairs(tables, 3, deciding + [("dense", "deep_flatten"), ("dense", "deep_gap")], deciding, False)
+
+
+@register(7, "gap_vs_flatten", "Global average pooling overfits less than flattening",
+          "[...] the fully connected layer will have fewer weights, leading to less overfitting.",
+          METHOD + " Deciding pairs: conv_flatten - gap (as the lecture builds them) and deep_flatten - deep_gap "
+          "(twins on a trunk where both heads fit).", ("evidence",))
+def gap_vs_flatten(tables: Tables) -> Finding:
+    pairs = [("conv_flatten", "gap"), ("deep_flatten", "deep_gap")]
+    return judge_pairs(tables, 7, pairs, pairs, False)
+
+
+@register(8, "weight_sharing", "Control: weight sharing, not only locality, reduces overfitting",
+          "From this perspective, convolutional layers introduce weight sharing that acts in a regularizing way.",
+          METHOD + " `local` has conv_flatten's receptive fields and widths but its own kernel at every position: "
+          "local - conv_flatten isolates weight sharing and decides; dense - local (locality) is context.",
+          ("evidence",), lecture=False)
+def weight_sharing(tables: Tables) -> Finding:
+    return judge_pairs(tables, 8, [("local", "conv_flatten"), ("dense", "local")], [("local", "conv_flatten")], False)
+
+
+@register(9, "matched_capacity", "Control: at equal parameter counts, conv architectures still overfit less than dense",
+          "Indeed convolutional architectures lead to less overfitting than fully connected architectures.",
+          METHOD + " Only conditions whose models were sized to one parameter count (model.target_params or "
+          "match_params_of), so the difference is the architecture's bias, not its capacity.",
+          ("matched_params",), lecture=False)
+def matched_capacity(tables: Tables) -> Finding:
+    deciding = [("dense", "conv_flatten"), ("dense", "gap")]
+    return judge_pairs(tables, 9, deciding + [("dense", "local")], deciding, True)

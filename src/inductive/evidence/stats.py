@@ -1,0 +1,161 @@
+"""Effects over seeds, their intervals, Holm's correction and the four verdicts (scipy.stats; no TensorFlow).
+
+An effect is a difference between two models, per seed, signed so that positive values favour the
+lecture. Within one claim on one dataset, every deciding comparison x measure is one test; Holm's
+step-down correction (our own few lines over scipy's p-values) keeps the chance of any false
+verdict in that family at 5%. The interval shown for a test is the t interval at level
+1 - 0.05 * p / p_Holm, which excludes 0 exactly when the Holm-adjusted p is below 0.05.
+
+Verdict rules, in this order (RULES, printed in every report):
+- `negligible`: the corrected interval lies inside the measure's pre-declared band (an equivalence
+  test: no effect worth the name, even if it excludes 0);
+- `supported`: it excludes 0 on the lecture's side;  `contradicted`: on the other side;
+- `inconclusive`: none of these, with the seeds the observed spread would need to decide.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ALPHA = 0.05
+SUPPORTED, CONTRADICTED, NEGLIGIBLE, INCONCLUSIVE = "supported", "contradicted", "negligible", "inconclusive"
+VERDICTS = (SUPPORTED, CONTRADICTED, NEGLIGIBLE, INCONCLUSIVE)
+RULES = [
+    "Each effect is a per-seed paired difference between two models trained alike, signed so that positive "
+    "favours the lecture; runs of one seed share their training subset and validation split.",
+    f"Intervals are paired t intervals over seeds, corrected by Holm across the deciding comparisons of a claim "
+    f"on one dataset (family-wise error {ALPHA:.0%}).",
+    "`negligible`: the corrected interval lies inside the measure's negligible band (equivalence).",
+    "`supported` / `contradicted`: it excludes 0 on the lecture's side / the other side.",
+    "`inconclusive`: none of these; the report says how many seeds the observed spread would need.",
+]
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A mean difference over seeds with its raw p-value; `level` and the bounds follow the correction."""
+
+    mean: float
+    sd: float
+    n: int
+    p: float
+    test: str
+    low: float = math.nan
+    high: float = math.nan
+    level: float = 1 - ALPHA
+
+    def __str__(self) -> str:
+        if math.isnan(self.low):
+            return f"{self.mean:+.3f} (no interval: {self.n} seed{'s' * (self.n != 1)})"
+        return f"{self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}]"
+
+    def at_level(self, level: float) -> Effect:
+        """The same effect with its t interval at `level`."""
+        if self.n < 2 or math.isnan(self.sd):
+            return Effect(self.mean, self.sd, self.n, self.p, self.test, level=level)
+        half = stats.t.ppf((1 + level) / 2, self.n - 1) * self.sd / math.sqrt(self.n)
+        return Effect(self.mean, self.sd, self.n, self.p, self.test, self.mean - half, self.mean + half, level)
+
+
+def paired_effect(a: pd.Series, b: pd.Series) -> Effect:
+    """a - b over the seeds both have (Series indexed by seed): paired t; Welch's t when under two are shared."""
+    a, b = a.dropna().astype(float), b.dropna().astype(float)
+    shared = a.index.intersection(b.index)
+    if len(shared) >= 2:
+        diff = (a[shared] - b[shared]).to_numpy()
+        return _one_sample(diff, "paired t").at_level(1 - ALPHA)
+    if min(len(a), len(b)) < 2:
+        mean = float(a.mean() - b.mean()) if len(a) and len(b) else math.nan
+        return Effect(mean, math.nan, min(len(a), len(b)), math.nan, "none")
+    result = stats.ttest_ind(a, b, equal_var=False)
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    n = min(len(a), len(b))
+    return Effect(float(a.mean() - b.mean()), se * math.sqrt(n), n, float(result.pvalue), "Welch t").at_level(1 - ALPHA)
+
+
+def _one_sample(diff: np.ndarray, test: str) -> Effect:
+    mean, sd, n = float(diff.mean()), float(diff.std(ddof=1)), len(diff)
+    if sd <= 1e-12 * max(1.0, abs(mean)):  # identical differences: no spread to test against
+        return Effect(mean, 0.0, n, 0.0 if mean != 0 else 1.0, test)
+    return Effect(mean, sd, n, float(stats.ttest_1samp(diff, 0.0).pvalue), test)
+
+
+def mean_effect(values: pd.Series | np.ndarray) -> Effect:
+    """Mean of one model's values over seeds with its 95% t interval (for tables and figures)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) < 2:
+        return Effect(float(values.mean()) if len(values) else math.nan, math.nan, len(values), math.nan, "none")
+    return _one_sample(values, "t").at_level(1 - ALPHA)
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm-adjusted p-values (step-down, monotone); NaN stays NaN and does not count as a test."""
+    indexed = [(p, i) for i, p in enumerate(pvalues) if not math.isnan(p)]
+    m, adjusted, running = len(indexed), [math.nan] * len(pvalues), 0.0
+    for rank, (p, i) in enumerate(sorted(indexed)):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def corrected(effects: list[Effect]) -> list[Effect]:
+    """Each effect with its interval at the Holm level: excludes 0 exactly when its Holm-adjusted p < ALPHA."""
+    out = []
+    for effect, p_holm in zip(effects, holm([e.p for e in effects])):
+        if math.isnan(p_holm) or p_holm == 0:
+            level = 1 - ALPHA / max(1, sum(not math.isnan(e.p) for e in effects))
+        else:
+            level = 1 - ALPHA * effect.p / p_holm
+        out.append(effect.at_level(level))
+    return out
+
+
+def verdict(effect: Effect, band: float) -> str:
+    """The four verdicts (module docstring), from the corrected interval and the measure's negligible band."""
+    if effect.n < 2 or math.isnan(effect.low):
+        return INCONCLUSIVE
+    if -band < effect.low and effect.high < band:
+        return NEGLIGIBLE
+    if effect.low > 0:
+        return SUPPORTED
+    if effect.high < 0:
+        return CONTRADICTED
+    return INCONCLUSIVE
+
+
+def seeds_needed(effect: Effect, band: float, most: int = 200) -> int | None:
+    """Seeds at which the observed mean and spread would decide (exclude 0, or fit inside the band); None past `most`."""
+    if effect.n < 2 or math.isnan(effect.sd):
+        return None
+    for n in range(max(effect.n, 2), most + 1):
+        half = stats.t.ppf((1 + effect.level) / 2, n - 1) * effect.sd / math.sqrt(n)
+        if half < abs(effect.mean) or half < band - abs(effect.mean):
+            return n
+    return None
+
+
+def combine(verdicts: list[str]) -> str:
+    """Several deciding verdicts into one: the one they share; supported or contradicted beside only negligible
+    or inconclusive ones never wins, and both together are inconclusive."""
+    found = set(verdicts)
+    if len(found) == 1:
+        return verdicts[0]
+    if SUPPORTED in found and CONTRADICTED not in found and INCONCLUSIVE not in found:
+        return SUPPORTED
+    if CONTRADICTED in found and SUPPORTED not in found and INCONCLUSIVE not in found:
+        return CONTRADICTED
+    return INCONCLUSIVE
+
+
+def mean_pm(values: pd.Series) -> str:
+    """'0.912 ±0.004': a mean and its 95% t half-width over seeds, for tables."""
+    effect = mean_effect(values)
+    if math.isnan(effect.mean):
+        return ""
+    return f"{effect.mean:.3f}" + ("" if math.isnan(effect.low) else f" ±{(effect.high - effect.low) / 2:.3f}")

@@ -1,0 +1,289 @@
+"""Run folders -> the tidy tables every claim and figure reads: runs, epochs, layers, shifts.
+
+Each folder is read once and on its own: a summary.json that is missing, unreadable or not a record
+makes that run `incomplete` with the reason, and the others go on. Only completed runs enter the
+statistics; the rest stay in `runs` with their status. Epochs count from 1 in every table (epoch 1
+is the end of the first pass); history.csv keeps Keras's 0-based count.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from yaml import YAMLError
+
+from inductive.training.record import HISTORY, SHIFT, SHIFT_COLUMNS, SUMMARY, find_run_dirs, run_id
+
+log = logging.getLogger(__name__)
+
+# history.csv column -> (split, metric) of the epochs table
+METRICS = {"loss": ("train", "loss"), "accuracy": ("train", "accuracy"),
+           "train_eval_loss": ("train_eval", "loss"), "train_eval_accuracy": ("train_eval", "accuracy"),
+           "val_loss": ("val", "loss"), "val_accuracy": ("val", "accuracy")}
+SKIPPED_CONFIG = {"seed", "output_root", "tuned"}  # already columns, where files went, or a lookup table
+# What must be equal for two runs to count as trained under the same condition.
+CONDITION_KEYS = ("dataset", "train_size", "trainer.stop", "trainer.epochs", "trainer.batch_size",
+                  "trainer.optimizer", "learning_rate_rule", "trainer.early_stopping.enabled", "data.val_size",
+                  "data.normalize", "params_target")
+DATASET_LETTERS = {"fashion_mnist": "F", "mnist": "M", "cifar10": "C"}
+MODEL_ORDER = ("dense", "local", "conv_flatten", "gap", "deep_flatten", "deep_gap")
+
+
+@dataclass
+class Tables:
+    """The four tidy tables, joined by `run_id`."""
+
+    runs: pd.DataFrame     # one row per run
+    epochs: pd.DataFrame   # run x epoch x split x metric
+    layers: pd.DataFrame   # run x layer
+    shifts: pd.DataFrame   # run x direction x shift x fill
+    equivalence: pd.DataFrame | None = None  # input shape: the Keras conv == dense check (conv_questions)
+
+    @property
+    def completed(self) -> pd.DataFrame:
+        return self.runs[self.runs["status"] == "completed"]
+
+
+class ReportError(RuntimeError):
+    """Input the report cannot use: the message names the folder or argument and what would work."""
+
+
+# ---------------------------------------------------------------- one folder
+
+def read_summary(run_dir: Path) -> tuple[dict[str, Any], str | None]:
+    """summary.json, or a stand-in from .hydra/config.yaml with the reason the run is incomplete."""
+    path, problem = run_dir / SUMMARY, None
+    try:
+        summary = json.loads(path.read_text())
+        if not isinstance(summary, dict) or not isinstance(summary.get("status"), str):
+            problem = f"{SUMMARY} is not a run record (a JSON object with a status)"
+        else:
+            return summary, None
+    except FileNotFoundError:
+        problem = f"no {SUMMARY}: the job stopped before training started (see its run.log)"
+    except (OSError, ValueError) as err:
+        problem = f"{SUMMARY} unreadable ({err})"
+    try:
+        config = OmegaConf.to_container(OmegaConf.load(run_dir / ".hydra" / "config.yaml"))
+    except (OSError, YAMLError, OmegaConfBaseException):
+        config = {}
+    config = config if isinstance(config, dict) else {}
+    return {"status": "incomplete", "error": problem, "model": (config.get("model") or {}).get("name"),
+            "dataset": (config.get("data") or {}).get("name"), "seed": config.get("seed"), "config": config}, problem
+
+
+def read_history(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
+    """history.csv with epochs from 1 and every metric column, and a note when a row is cut or unreadable."""
+    path = run_dir / HISTORY
+    try:
+        raw = pd.read_csv(path)
+        unfinished = not path.read_bytes().endswith(b"\n")  # CSVLogger ends every row: the last one was cut
+    except FileNotFoundError:
+        return pd.DataFrame(columns=["epoch", *METRICS]), None
+    except (OSError, ValueError) as err:
+        return pd.DataFrame(columns=["epoch", *METRICS]), f"{HISTORY} unreadable ({err})"
+    history = raw.reindex(columns=["epoch", *METRICS]).apply(pd.to_numeric, errors="coerce")
+    cut = history[["epoch", "loss", "val_loss"]].isna().any(axis=1)
+    if unfinished and len(cut):
+        cut.iloc[-1] = True
+    note = f"{HISTORY}: {int(cut.sum())} cut or malformed row(s) left out" if cut.any() else None
+    history = history[~cut].astype({"epoch": int})
+    return history.assign(epoch=history["epoch"] + 1).reset_index(drop=True), note
+
+
+def read_shift(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
+    """shift.csv (runs before `consistency_correct` existed get NaN there); empty with a note when unusable."""
+    empty = pd.DataFrame(columns=SHIFT_COLUMNS)
+    try:
+        table = pd.read_csv(run_dir / SHIFT)
+    except FileNotFoundError:
+        return empty, None
+    except (OSError, ValueError) as err:
+        return empty, f"{SHIFT} unreadable ({err})"
+    missing = set(SHIFT_COLUMNS[:5]) - set(table.columns)
+    if missing:
+        return empty, f"{SHIFT} lacks columns {sorted(missing)}"
+    table = table.reindex(columns=SHIFT_COLUMNS)
+    numeric = table[SHIFT_COLUMNS[1:2] + SHIFT_COLUMNS[3:]].apply(pd.to_numeric, errors="coerce")
+    if numeric[["shift", "accuracy", "consistency"]].isna().any().any():
+        return empty, f"{SHIFT} has cut or malformed rows"
+    return table.assign(**numeric), None
+
+
+def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else key, inner, into)
+    else:
+        into[prefix] = json.dumps(value) if isinstance(value, list) else value
+
+
+def _at(prefix: str, metrics: Any) -> dict[str, Any]:
+    metrics = dict(metrics) if isinstance(metrics, dict) else {}
+    if "epoch" in metrics:
+        metrics["epoch"] = metrics["epoch"] + 1
+    return {f"{prefix}_{key}": value for key, value in metrics.items()}
+
+
+def _section(summary: dict[str, Any], key: str) -> dict[str, Any]:
+    value = summary.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def run_row(rid: str, summary: dict[str, Any], history: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
+    """One row of `runs`: identity, status, sizes, stop, final/best metrics, gaps, test, times and the config."""
+    status = summary.get("status", "incomplete")
+    params, data, config = _section(summary, "params"), _section(summary, "data"), _section(summary, "config")
+    stop, test = _section(summary, "stop"), _section(summary, "test")
+    if status == "completed" and summary.get("epochs_run") not in (None, len(history)):
+        notes.append(f"{HISTORY} has {len(history)} epochs, {SUMMARY} says {summary.get('epochs_run')}")
+    row: dict[str, Any] = {
+        "run_id": rid, "sweep": rid.rsplit("/", 1)[0],
+        "status": "incomplete" if status == "running" else status,
+        "error": summary.get("error") or ("killed while running" if status == "running" else None),
+        "notes": "; ".join(notes) or None,
+        "model": summary.get("model"), "dataset": summary.get("dataset"), "seed": summary.get("seed"),
+        "train_size": data.get("train_size", _section(config, "data").get("train_size")),
+        "val_size": data.get("val_size"), "test_size": data.get("test_size"), "data_source": data.get("source"),
+        "epochs_run": len(history), "stop_rule": stop.get("rule"), "stop_reason": stop.get("reason"),
+        "params_trainable": params.get("trainable"), "params_non_trainable": params.get("non_trainable"),
+        "params_total": params.get("total"), "params_target": params.get("target"),
+        "precision": _section(summary, "device").get("precision"), "device": _section(summary, "device").get("device"),
+        "learning_rate_rule": "tuned" if "tuned" in config else _section(config, "trainer").get("learning_rate"),
+    }
+    row |= _at("final", summary.get("final")) | _at("best", summary.get("best"))
+    row |= {f"test_{k}": v for k, v in test.items()} | {f"time_{k}": v for k, v in _section(summary, "time").items()}
+    fit_train = row.get("final_train_eval_accuracy", row.get("final_train_accuracy"))
+    if fit_train is not None and test.get("accuracy") is not None:
+        row["test_gap"] = fit_train - test["accuracy"]  # eval-mode train accuracy where it stopped - test accuracy
+    if history["val_loss"].notna().any():
+        lowest = history.loc[history["val_loss"].idxmin()]
+        row |= {"min_val_loss": lowest["val_loss"], "val_loss_rise": history["val_loss"].iloc[-1] - lowest["val_loss"]}
+    flat: dict[str, Any] = {}
+    _flatten("", {k: v for k, v in config.items() if k not in SKIPPED_CONFIG}, flat)
+    return row | flat
+
+
+def epoch_rows(rid: str, history: pd.DataFrame) -> pd.DataFrame:
+    """Long form of one history: a row per epoch x split x metric."""
+    present = [c for c in METRICS if c in history and history[c].notna().any()]
+    long = history.melt(id_vars="epoch", value_vars=present, var_name="column", value_name="value")
+    long["split"] = long["column"].map(lambda c: METRICS[c][0])
+    long["metric"] = long["column"].map(lambda c: METRICS[c][1])
+    return long.assign(run_id=rid)[["run_id", "epoch", "split", "metric", "value"]]
+
+
+def layer_rows(rid: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """A row per layer with its input shape (the previous layer's output; the image for the first)."""
+    layers = _section(summary, "params").get("layers") or []
+    shape = _section(_section(summary, "config"), "data").get("image_shape")
+    rows = []
+    for position, layer in enumerate(layers):
+        rows.append({"run_id": rid, "position": position, "name": layer["name"], "class": layer["class"],
+                     "input_shape": json.dumps(shape), "output_shape": json.dumps(layer["output_shape"]),
+                     "trainable": layer["trainable"], "non_trainable": layer["non_trainable"]})
+        shape = layer["output_shape"]
+    return rows
+
+
+# ---------------------------------------------------------------- all folders
+
+def collect(roots: list[Path]) -> Tables:
+    """The four tables of every run below `roots`, each folder walked once."""
+    try:
+        run_dirs = find_run_dirs(roots)
+    except FileNotFoundError as err:
+        raise ReportError(str(err)) from None
+    if not run_dirs:
+        raise ReportError(f"no runs below {', '.join(map(str, roots))}: expected folders holding {SUMMARY} "
+                          "or .hydra/config.yaml, as `python -m inductive.run -m ...` writes them")
+    runs, epochs, layers, shifts, seen = [], [], [], [], {}
+    for run_dir in run_dirs:
+        rid = run_id(run_dir)
+        if rid in seen:
+            raise ReportError(f"two run folders share the id {rid!r}: {seen[rid]} and {run_dir}; "
+                              "give sweep folders with distinct names")
+        seen[rid] = run_dir
+        summary, problem = read_summary(run_dir)
+        history, history_note = read_history(run_dir)
+        shift, shift_note = read_shift(run_dir)
+        notes = [n for n in (history_note, shift_note) if n]
+        for note in filter(None, (problem, *notes)):
+            log.warning("%s: %s", run_dir, note)
+        runs.append(run_row(rid, summary, history, notes))
+        epochs.append(epoch_rows(rid, history))
+        layers.extend(layer_rows(rid, summary))
+        shifts.append(shift.assign(run_id=rid))
+    runs_table = sort_runs(add_conditions(pd.DataFrame(runs)))
+    log.info("read %d runs: %s", len(runs_table), runs_table["status"].value_counts().to_dict())
+    identity = ["run_id", "model", "seed", "dataset", "condition"]
+    shifts_table = runs_table[identity].merge(pd.concat(shifts, ignore_index=True), on="run_id")
+    return Tables(runs_table, pd.concat(epochs, ignore_index=True).astype({"epoch": int, "value": float}),
+                  pd.DataFrame(layers, columns=["run_id", "position", "name", "class", "input_shape",
+                                                "output_shape", "trainable", "non_trainable"]),
+                  shifts_table[[*identity, *SHIFT_COLUMNS]])
+
+
+def _size(value: Any) -> str:
+    """1000 -> 1k, 2500 -> 2.5k, 55000 -> 55k, None -> all."""
+    if value is None or pd.isna(value):
+        return "all"
+    value = float(value)
+    return f"{value / 1000:g}k" if value >= 1000 else f"{value:g}"
+
+
+def add_conditions(runs: pd.DataFrame) -> pd.DataFrame:
+    """`condition`: a short id per set of runs trained alike (F1k: Fashion-MNIST, 1,000 images), and
+    `condition_label`: what the id stands for. Ids get a letter suffix when settings beyond the size differ."""
+    keys = [k for k in CONDITION_KEYS if k in runs]
+    signature = runs[keys].astype(object).map(str).agg("|".join, axis=1)
+    base = runs["dataset"].map(lambda d: DATASET_LETTERS.get(d, str(d)[:1].upper())) + runs["train_size"].map(_size)
+    base = base.where(runs["params_target"].isna(), base + "p") if "params_target" in runs else base
+    ids = {}
+    for prefix, group in signature.groupby(base, sort=False):
+        variants = list(dict.fromkeys(group))
+        for i, sig in enumerate(variants):
+            ids[sig] = prefix if len(variants) == 1 else f"{prefix}{'abcdefghijklmnopqrstuvwxyz'[i]}"
+    varying = [k for k in keys[2:] if runs[k].astype(object).map(str).nunique() > 1]
+
+    def label(row: pd.Series) -> str:
+        parts = [str(row["dataset"]), f"{_size(row['train_size'])} train images"]
+        parts += [f"{k.rsplit('.', 1)[-1]}={row[k]}" for k in varying if k != "params_target"]
+        if pd.notna(row.get("params_target")):
+            parts.append(f"matched at {float(row['params_target']):,.0f} params")
+        return ", ".join(parts)
+
+    return runs.assign(condition=signature.map(ids), condition_label=runs.apply(label, axis=1))
+
+
+def sort_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs by condition, then model (MODEL_ORDER, then others), then seed: the order of every table."""
+    rank = runs["model"].map({model: i for i, model in enumerate(MODEL_ORDER)}).fillna(len(MODEL_ORDER))
+    ordered = runs.assign(_rank=rank).sort_values(["condition", "_rank", "seed"], kind="stable", na_position="last")
+    return ordered.drop(columns="_rank").reset_index(drop=True)
+
+
+def ordered_models(models) -> list[str]:
+    """Known models in MODEL_ORDER, then any others by name."""
+    models = set(models)
+    return [m for m in MODEL_ORDER if m in models] + sorted(models - set(MODEL_ORDER))
+
+
+def per_seed(runs: pd.DataFrame, model: str, column: str) -> pd.Series:
+    """A model's value per seed (duplicates of a seed, e.g. from two sweeps, are averaged)."""
+    return runs[runs["model"] == model].groupby("seed")[column].mean()
+
+
+def save_table(table: pd.DataFrame, out: Path, name: str) -> list[Path]:
+    """NAME.csv, and NAME.parquet (pyarrow is a dependency)."""
+    paths = [out / f"{name}.csv", out / f"{name}.parquet"]
+    table.to_csv(paths[0], index=False)
+    table.astype({c: "string" for c in table.columns if table[c].dtype == object}).to_parquet(paths[1], index=False)
+    return paths

@@ -1,0 +1,21 @@
+"""`trainer.precision=auto` picks the policy from the hardware (the run tests check what is computed)."""
+
+from pathlib import Path
+
+from inductive.training.precision import choose, cpu_bf16_flags
+
+
+def test_auto_precision_follows_the_hardware():
+    assert choose("auto", [], ["amx_bf16"])[0] == "mixed_bfloat16"
+    assert choose("auto", [], [])[0] == "float32"
+    assert choose("auto", [(8, 0)], [])[0] == "mixed_bfloat16"
+    assert choose("auto", [(7, 5)], ["amx_bf16"])[0] == "mixed_float16"
+    assert choose("auto", [(6, 1)], [])[0] == "float32"
+    assert choose("float32", [(9, 0)], ["amx_bf16"]) == ("float32", "trainer.precision")
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path: Path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor : 0\nflags : fpu sse2 avx512f avx512_bf16 amx_tile\n")
+    assert cpu_bf16_flags(info) == ["avx512_bf16"]
+    assert cpu_bf16_flags(tmp_path / "missing") == []
