@@ -27,4 +27,4 @@ for preset in ${presets//,/ }; do
   sweeps+=("$(ls -dt "$out_root"/sweeps/*_"$preset" | head -n 1)")
   echo "preset $preset took $(( $(date +%s) - start )) s: ${sweeps[-1]}"
 done
-"$python" -m inductive.evidence.report "${sweeps[@]}" "out=$report_dir"
+"$python" -m inductive.report "${sweeps[@]}" "out=$report_dir"

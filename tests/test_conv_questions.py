@@ -66,7 +66,7 @@ def test_generator_writes_tables_figures_and_page(tmp_path, capsys):
     assert names == {f"{t}.csv" for t in tables} | {f"{f}.{ext}" for f in figures for ext in ("png", "svg")} | {
         "README.md"}
     page = (tmp_path / "README.md").read_text()
-    assert f"python -m inductive.lecture.conv_questions out={tmp_path}" in page
+    assert f"python -m inductive.conv_questions out={tmp_path}" in page
     assert "`(32, 64, 64, 12)` and `3*3*16*12 + 12 = 1740`" in page
     assert "MaxPooling2D gives (32, 32, 32, 16)" in page and "GlobalAveragePooling2D gives (32, 16)" in page
     for number in range(1, 7):

@@ -1,4 +1,4 @@
-"""`python -m inductive.lecture.explain`: the lecture's numbers, checked by Keras; clear one-line errors."""
+"""`python -m inductive.explain`: the lecture's numbers, checked by Keras; clear one-line errors."""
 
 import dataclasses
 import os
@@ -89,7 +89,7 @@ def test_disagreement_with_keras_is_reported(capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_command_line_error_has_no_traceback():
-    result = subprocess.run([sys.executable, "-m", "inductive.lecture.explain", "kernel=99"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "inductive.explain", "kernel=99"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [

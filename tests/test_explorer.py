@@ -1,4 +1,4 @@
-"""`python -m inductive.lecture.explorer`: one offline page whose numbers are inductive.arithmetic's, checked in Chromium.
+"""`python -m inductive.explorer`: one offline page whose numbers are inductive.arithmetic's, checked in Chromium.
 
 The browser tests drive Debian's `chromium` through `chromedriver` with selenium, in one session for
 the module, and skip (saying why) where either is missing. The screenshot goes to $INDUCTIVE_ARTIFACTS
@@ -20,7 +20,8 @@ import pytest
 from inductive.lecture import explorer
 from inductive.arithmetic import LayerSettingError, dense_equivalent_params, layer_arithmetic
 from inductive.lecture.explain import DEFAULTS as EXPLAIN_DEFAULTS
-from inductive.lecture.explain import layer_config, parse_overrides
+from inductive.lecture.cli import parse_overrides
+from inductive.lecture.explain import layer_config
 
 pytestmark = pytest.mark.slow  # drives headless Chromium
 
@@ -79,7 +80,7 @@ def test_figures_are_inlined(tmp_path):
 def test_real_answers_embed(tmp_path):
     folder = Path(__file__).resolve().parents[1] / "results" / "conv_questions"
     if not (folder / "README.md").is_file():
-        pytest.skip(f"no {folder}/README.md: run python -m inductive.lecture.conv_questions")
+        pytest.skip(f"no {folder}/README.md: run python -m inductive.conv_questions")
     page = write_page(tmp_path, f"figures={folder}").read_text(encoding="utf-8")
     shown = re.findall(r"!\[[^\]]*\]\((\w+\.png)\)", (folder / "README.md").read_text(encoding="utf-8"))
     assert shown and page.count("data:image/png;base64,") == len(shown)  # every figure in place, no gallery left
@@ -90,7 +91,7 @@ def test_committed_page_is_up_to_date():
     if not committed.is_file():
         pytest.skip(f"no {committed}")
     assert committed.read_text(encoding="utf-8") == explorer.build_page([]), \
-        "results/explorer.html is stale: run python -m inductive.lecture.explorer"
+        "results/explorer.html is stale: run python -m inductive.explorer"
 
 
 @pytest.mark.parametrize(
@@ -244,9 +245,9 @@ def check_shown(settings: dict[str, Any], shown: dict[str, Any]) -> None:
         assert len(digits) == (0 if ratio >= 100 else 1 if ratio >= 10 else 2), where
         saved = dense.total - params.total
         assert name != "Conv2D" or f"{abs(saved):,}" in out["saving-note"] or saved == 0, where
-    # The command the page offers gives the same layer in `python -m inductive.lecture.explain`.
+    # The command the page offers gives the same layer in `python -m inductive.explain`.
     argv = out["command"].split()
-    assert argv[:3] == ["python", "-m", "inductive.lecture.explain"], where
+    assert argv[:3] == ["python", "-m", "inductive.explain"], where
     explain_name, explain_config, batch_shape = layer_config(*parse_overrides(argv[3:], EXPLAIN_DEFAULTS))
     assert batch_shape == (batch, *input_shape), where
     assert layer_arithmetic(explain_name, explain_config, batch_shape[1:]) == closed, where

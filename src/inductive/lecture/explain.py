@@ -18,9 +18,6 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
 
-import yaml  # noqa: E402
-from omegaconf import OmegaConf  # noqa: E402
-from omegaconf.errors import OmegaConfBaseException  # noqa: E402
 
 from inductive.arithmetic import (  # noqa: E402
     Arithmetic,
@@ -30,6 +27,7 @@ from inductive.arithmetic import (  # noqa: E402
     layer_arithmetic,
 )
 from inductive.errors import ConfigError, require  # noqa: E402
+from inductive.lecture.cli import parse_overrides, parse_sizes, wants_help  # noqa: E402
 
 DEFAULTS: dict[str, Any] = {
     "layer": "Conv2D",
@@ -55,29 +53,6 @@ LAYER_KEYS = {
 }
 ALIASES = {"maxpool2d": "MaxPooling2D", "avgpool2d": "AveragePooling2D", "globalavgpool2d": "GlobalAveragePooling2D",
            "globalmaxpool2d": "GlobalMaxPooling2D", **{name.lower(): name for name in LAYER_KEYS}}
-
-
-def parse_overrides(argv: list[str], defaults: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
-    """`key=value` arguments merged over `defaults`, and the keys given; unknown keys are an error."""
-    valid = ", ".join(defaults)
-    for arg in argv:
-        require("=" in arg, "argument", arg, f"write key=value with a key among: {valid}")
-    try:
-        overrides = OmegaConf.to_container(OmegaConf.from_dotlist(argv))
-    except (OmegaConfBaseException, yaml.YAMLError) as err:  # e.g. an unclosed bracket in kernel=[3,
-        raise ConfigError(f"cannot read {argv} as key=value arguments ({type(err).__name__}); "
-                          f"write sizes like 3x5, not lists") from None
-    for key in overrides:
-        require(key in defaults, key, overrides[key], f"unknown key; valid keys are: {valid}")
-    return OmegaConf.to_container(OmegaConf.merge(defaults, overrides)), set(overrides)
-
-
-def parse_sizes(key: str, value: Any) -> tuple[int, ...]:
-    """`3` or `3x5` (positive ints joined by x) as a tuple of ints."""
-    parts = [] if isinstance(value, bool) else str(value).lower().split("x")
-    require(bool(parts) and all(p.isdigit() and int(p) > 0 for p in parts), key, value,
-            "use positive ints joined by x, like 3 or 3x5")
-    return tuple(int(p) for p in parts)
 
 
 def layer_config(cfg: dict[str, Any], given: set[str]) -> tuple[str, dict[str, Any], tuple[int, ...]]:
@@ -151,6 +126,8 @@ def report(name: str, config: dict[str, Any], batch_shape: tuple[int, ...], clos
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if wants_help(argv, __doc__):
+        return 0
     try:
         cfg, given = parse_overrides(argv, DEFAULTS)
         name, config, batch_shape = layer_config(cfg, given)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from inductive.errors import ConfigError, require
-from inductive.lecture.explain import parse_overrides
+from inductive.lecture.cli import parse_overrides, wants_help
 
 DEFAULTS: dict[str, Any] = {"out": "results/explorer.html", "figures": None}
 MARKER = "<!-- figures -->"  # where the template takes the figures section
@@ -95,6 +95,8 @@ def build_page(folders: list[Path]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if wants_help(argv, __doc__):
+        return 0
     try:
         cfg, _ = parse_overrides(argv, DEFAULTS)
         require(bool(cfg["out"]) and not isinstance(cfg["out"], (list, dict)), "out", cfg["out"],
