@@ -78,6 +78,7 @@ def main(argv: list[str]) -> None:
                     f"model={model}", f"data={args.data}", f"data.train_size={'null' if args.train_size is None else args.train_size}",
                     f"trainer.epochs={args.epochs}", "trainer.verbose=0",
                     f"trainer.deterministic={args.deterministic}", f"trainer.resume={args.resume}",
+                    "trainer.precision=float32",  # the bare Keras script runs float32: compare like for like
                     "shift.enabled=false", f"output_root={tmp}"])
             splits = data_module.load(cfg.data)
             bare, ours = [], []

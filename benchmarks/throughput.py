@@ -61,8 +61,9 @@ def main(argv: list[str]) -> None:
             with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
                 cfg = compose("config", overrides=[f"model={model}", f"data.train_size={args.train_size}",
                                                    f"trainer.epochs={args.epochs}", "trainer.verbose=0",
+                                                   "trainer.precision=float32",  # measured against the float32 peak
                                                    f"output_root={tmp}"])
-            flops = 3 * 2 * model_macs(prepare(cfg))
+            flops = 3 * 2 * model_macs(prepare(cfg)[0])
             summary = run(cfg, Path(tmp) / model)
             history = pd.read_csv(Path(tmp) / model / "history.csv")
             epoch_s = float(history.epoch_time_s.iloc[1:].median())  # after the first (tracing) epoch

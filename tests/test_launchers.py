@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import tiny_overrides
-from inductive.evidence.report import collect
+from inductive.evidence.tables import collect
 
 pytestmark = pytest.mark.slow  # starts sweeps through the launcher plugins
 
@@ -25,7 +25,8 @@ def test_two_job_sweep_through_a_launcher_reaches_the_report(tiny_npz, tmp_path,
     result = subprocess.run([sys.executable, "-m", "inductive.run", "-m", *args], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    runs, epochs, _ = collect([tmp_path / "out" / "sweeps"])
+    tables = collect([tmp_path / "out" / "sweeps"])
+    runs, epochs = tables.runs, tables.epochs
     assert sorted(runs["model"]) == ["dense", "gap"]
     assert (runs["status"] == "completed").all()
     assert set(epochs["run_id"]) == set(runs["run_id"])

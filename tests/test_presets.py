@@ -1,0 +1,52 @@
+"""Experiment presets: each composes into a sweep, opens with what it tests, its command and cost."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from inductive.training.config import config_dir, model_names
+
+PRESETS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml") if p.stem != "evidence_protocol")
+
+
+def sweep_params(name: str) -> dict[str, list[str]]:
+    text = (config_dir() / "experiment" / f"{name}.yaml").read_text()
+    params = (yaml.safe_load(text).get("hydra") or {}).get("sweeper", {}).get("params", {})
+    return {key: str(value).split(",") for key, value in params.items()}
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_preset_header_says_command_and_cost(preset):
+    header = (config_dir() / "experiment" / f"{preset}.yaml").read_text().split("\n\n")[0]
+    assert f"+experiment={preset}" in header and "Cost:" in header
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_preset_composes_and_sweeps_known_models(preset, composed):
+    cfg = composed(f"+experiment={preset}")
+    params = sweep_params(preset)
+    assert set(params.get("model", [cfg.model.name])) <= set(model_names())
+    OmegaConf.to_container(cfg.trainer, resolve=preset != "evidence" and preset != "evidence_quick")
+
+
+@pytest.mark.parametrize("preset", ["evidence", "evidence_quick", "evidence_tuning"])
+def test_evidence_presets_draw_data_per_seed_and_train_to_fit(preset, composed):
+    cfg = composed(f"+experiment={preset}", "seed=3")
+    assert cfg.data.split_seed == 3 and cfg.trainer.stop == "fit"
+
+
+def test_evidence_uses_five_seeds_and_tuning_a_seed_no_claim_uses():
+    claim_seeds = set(sweep_params("evidence")["seed"]) | set(sweep_params("evidence_quick")["seed"])
+    assert len(sweep_params("evidence")["seed"]) >= 5
+    tuning_seed = yaml.safe_load((config_dir() / "experiment" / "evidence_tuning.yaml").read_text())["seed"]
+    assert str(tuning_seed) not in claim_seeds
+
+
+def test_tuned_learning_rates_cover_every_evidence_model_of_each_tuned_dataset(composed):
+    tuned = yaml.safe_load(Path(config_dir() / "tuned" / "learning_rates.yaml").read_text())["learning_rate"]
+    for dataset, rates in tuned.items():
+        assert set(sweep_params("evidence")["model"]) <= set(rates), dataset
+        cfg = composed("+experiment=evidence", f"data={dataset}", "model=gap")
+        assert cfg.trainer.learning_rate == rates["gap"]
