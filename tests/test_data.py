@@ -1,4 +1,5 @@
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,3 +137,43 @@ def test_no_source_names_all_three_ways(tmp_path, monkeypatch):
         data.load(cfg.data)
     message = str(err.value)
     assert all(s in message for s in ("data.path=", "apt-get install dataset-fashion-mnist", "manual_dir", "no network"))
+
+
+class _Exploit:
+    """Unpickling this calls os.system: what a malicious data_batch_1 would do."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_cifar_pickle_that_runs_code_is_refused(tmp_path):
+    import pickle
+
+    folder, marker = tmp_path / "cifar", tmp_path / "pwned"
+    folder.mkdir()
+    for name in ("data_batch_1", "test_batch"):
+        (folder / name).write_bytes(pickle.dumps({b"data": _Exploit(marker), b"labels": [0]}))
+    with pytest.raises(data.DataError, match="data_batch_1.*refused to load posix.system"):
+        data.read_cifar_folder(folder)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"x_train": np.array([object()], dtype=object)}, "not a readable .npz"),
+])
+def test_npz_object_arrays_are_refused(tmp_path, arrays, message):
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays, y_train=np.zeros(1), x_test=np.zeros(1), y_test=np.zeros(1))
+    with pytest.raises(data.DataError, match=message):
+        data.read_npz(path)
+
+
+def test_a_npy_given_as_data_path_is_a_data_error(tmp_path):
+    path = tmp_path / "images.npy"
+    np.save(path, np.zeros((2, 2)))
+    with pytest.raises(data.DataError, match="images.npy"):
+        data.read_npz(path)

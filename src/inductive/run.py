@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -19,6 +20,13 @@ from inductive.training.config import ConfigError, config_dir  # noqa: E402
 from inductive.training.data import DataError  # noqa: E402
 
 log = logging.getLogger("inductive")
+
+
+def read_summary(path: Path) -> object:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def result_table(summary: dict) -> str:
@@ -74,7 +82,10 @@ def main(cfg: DictConfig) -> float | None:
             return  # one bad job must not stop the others
         sys.exit(2)
     except Exception:
-        log.exception("run failed; the error is recorded in %s", run_dir / "summary.json")
+        summary = read_summary(run_dir / "summary.json")
+        recorded = isinstance(summary, dict) and summary.get("status") == "failed"
+        log.exception("run failed%s", f"; the error is recorded in {run_dir / 'summary.json'}" if recorded else
+                      " before its summary.json could record it")
         if in_sweep:
             return
         sys.exit(1)

@@ -12,7 +12,6 @@ import gzip
 import logging
 import pickle
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,13 +98,31 @@ def read_idx_folder(folder: str | Path) -> Arrays:
     return x_train[..., None], y_train, x_test[..., None], y_test
 
 
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles plain containers, bytes and NumPy arrays only: a data file never runs code.
+
+    A pickle names the functions it calls when loaded (os.system, say); any global other than
+    NumPy's array reconstruction is refused.
+    """
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused to load {module}.{name}: only NumPy arrays and plain "
+                                         "containers may be unpickled from a data file")
+        return super().find_class(module, name)
+
+
 def _cifar_python_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with open(path, "rb") as f:
-            batch = pickle.load(f, encoding="bytes")
+            batch = _ArraysOnly(f, encoding="bytes").load()
         data, labels = np.asarray(batch[b"data"], dtype=np.uint8), np.asarray(batch[b"labels"])
         return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
-    except (OSError, EOFError, pickle.UnpicklingError, KeyError, ValueError, TypeError) as err:
+    except Exception as err:  # any reader failure (pickle, shape, keys) is a data error naming the file
         raise DataError(f"{path}: not a readable CIFAR-10 python batch ({type(err).__name__}: {err})") from None
 
 
@@ -139,13 +156,16 @@ def read_npz(path: str | Path) -> Arrays:
     """An .npz with x_train, y_train, x_test, y_test; grey images may omit the channel axis."""
     path = Path(path)
     try:
-        with np.load(path) as f:
+        with np.load(path, allow_pickle=False) as f:  # object arrays would unpickle: refused
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
             if missing:
                 raise DataError(f"{path}: missing arrays {sorted(missing)} (has {sorted(f.files)})")
             arrays = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"{path}: not a readable .npz ({err})") from None
+    except DataError:
+        raise
+    except Exception as err:  # e.g. a .npy given as data.path, object arrays, a corrupt zip
+        raise DataError(f"{path}: not a readable .npz with x_train, y_train, x_test, y_test "
+                        f"({type(err).__name__}: {err})") from None
     for i in (0, 2):
         if arrays[i].ndim == 3:
             arrays[i] = arrays[i][..., None]

@@ -166,17 +166,18 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         diverged = history.empty or not np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
         test_loss, test_accuracy = model.evaluate(splits.x_test, splits.y_test, batch_size=trainer.batch_size,
                                                   verbose=0)
+        if cfg.shift.enabled and not diverged:  # inside the handler: a failure here is recorded, never `running`
+            shift_table = shift.shift_evaluation(
+                model, splits.x_test, splits.y_test,
+                cfg.shift.max_shift or shift.default_max_shift(splits.x_test.shape[1:]),
+                tuple(cfg.shift.fills), trainer.batch_size, cfg.shift.max_images, splits.blank)
+            record.write_csv_atomic(run_dir / record.SHIFT, shift_table)
+            summary["shift"] = record.shift_metrics(shift_table)
     except Exception as err:
         summary.update(status="failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc(),
                        **record.history_metrics(record.read_history(run_dir)))
         record.write_json_atomic(run_dir / record.SUMMARY, summary)
         raise
-    if cfg.shift.enabled and not diverged:
-        shift_table = shift.shift_evaluation(
-            model, splits.x_test, splits.y_test, cfg.shift.max_shift or shift.default_max_shift(splits.x_test.shape[1:]),
-            tuple(cfg.shift.fills), trainer.batch_size, cfg.shift.max_images, splits.blank)
-        record.write_csv_atomic(run_dir / record.SHIFT, shift_table)
-        summary["shift"] = record.shift_metrics(shift_table)
     summary.update(
         status="diverged" if diverged else "completed",
         error="loss became NaN or infinite" if diverged else None,
