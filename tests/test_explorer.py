@@ -11,7 +11,6 @@ import json
 import os
 import random
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,7 @@ from inductive.lecture.explain import layer_config
 
 pytestmark = pytest.mark.slow  # drives headless Chromium
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1440,1400")
+
 PAGE_LAYERS = {"Conv2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "AveragePooling2D": "AveragePooling2D",
                "GlobalAveragePooling2D": "GlobalAveragePooling2D", "Dense": "Dense"}
 NUMBERS = ("shape", "params-formula", "params", "weights", "biases", "macs-formula", "macs", "batch-macs",
@@ -116,25 +112,6 @@ def test_figures_folder_without_figures(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- the page in Chromium
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-    from selenium.webdriver.chrome.service import Service
-
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("chromium and chromedriver are not installed (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    # An explicit driver path: selenium then never tries to download one.
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_script_timeout(60)
-    yield driver
-    driver.quit()
-
 
 @pytest.fixture(scope="module")
 def page_path(tmp_path_factory) -> Path:

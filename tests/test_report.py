@@ -104,3 +104,17 @@ def test_a_tiny_real_sweep_ends_up_in_the_tables(tiny_npz, tmp_path):
     assert sorted(runs["model"]) == ["dense", "gap"] and set(runs["status"]) == {"completed"}
     summary = json.loads(next((tmp_path / "sweep").glob("0_*/summary.json")).read_text())
     assert runs.loc[runs["model"] == "dense", "test_accuracy"].iloc[0] == pytest.approx(summary["test"]["accuracy"])
+
+
+@pytest.mark.slow
+def test_report_html_opens_offline_with_every_figure_and_the_summary_first(built, browser):
+    page = built / "report.html"
+    text = page.read_text()
+    assert "http://" not in text.replace("http://www.w3.org", "") and "https://" not in text
+    browser.get(page.as_uri())
+    first = browser.execute_script("return document.body.querySelector('table, img, h2').tagName")
+    assert first == "TABLE"
+    images = browser.execute_script(
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
+    assert len(images) >= 5 and all(done and width > 0 for done, width, _ in images), images
+    assert "supported" in browser.find_element("css selector", "table").text

@@ -151,7 +151,12 @@ def glance(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
             ax.add_patch(plt.Rectangle((x - 0.48, y - 0.45), 0.96, 0.9, color=VERDICT_COLORS.get(row.verdict, "0.8"),
                                        ec="0.6"))
             text_color = "white" if row.verdict in ("supported", "contradicted", "negligible") else "black"
-            ax.text(x, y, row.verdict, ha="center", va="center", fontsize=14, color=text_color, weight="bold")
+            effect = row.effect if isinstance(row.effect, str) else ""
+            ax.text(x, y - (0.2 if effect else 0), row.verdict, ha="center", va="center", fontsize=14,
+                    color=text_color, weight="bold")
+            if effect:
+                ax.text(x, y + 0.16, "\n".join(textwrap.wrap(effect, 50)[:2]), ha="center", va="center",
+                        fontsize=10, color=text_color)
         ax.set_xlim(-0.5, len(datasets) - 0.5)
         ax.set_ylim(len(claims) - 0.5, -0.5)
         ax.set_xticks(range(len(datasets)), datasets)

@@ -3,7 +3,8 @@
 Reads every run folder below the folders given (`tables`), judges every registered claim (`claims`),
 and writes into `report/` inside the first folder (or `out=DIR`): the tidy tables (runs, epochs,
 layers, shifts, effects) and each claim's own tables as CSV and Parquet, every figure as PNG and SVG,
-and report.md, which opens with the claims x datasets verdicts. `lecture=DIR` is where
+and report.md (with report.html beside it: the same, one self-contained file with the figures inlined),
+which opens with the claims x datasets verdicts. `lecture=DIR` is where
 `python -m inductive.conv_questions` wrote its Keras checks (default results/conv_questions).
 No TensorFlow is imported.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from inductive.evidence import figures, stats
+from inductive.evidence import figures, html, stats
 from inductive.evidence.claims import REGISTRY, Finding, judge_all
 from inductive.evidence.claims.structure import LECTURE_RESULTS
 from inductive.evidence.tables import ReportError, Tables, collect, save_table
@@ -131,6 +132,12 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
     return "\n".join(lines)
 
 
+def slide_title(finding: Finding) -> str:
+    """The claim and its verdict per dataset: what a slide of its evidence says in its title."""
+    verdicts = "; ".join(f"{DATASET_NAMES.get(d, d)}: {c.verdict}" for d, c in finding.cells.items())
+    return f"{finding.spec.number}. {finding.spec.statement} ({verdicts})"
+
+
 def draw(findings: list[Finding], out: Path) -> dict[int, list[Path]]:
     drawn = {}
     for f in findings:
@@ -138,7 +145,7 @@ def draw(findings: list[Finding], out: Path) -> dict[int, list[Path]]:
         for kind, name in f.figures:
             table = f.tables.get(name)
             if table is not None and not table.empty:
-                paths += figures.per_condition(kind, table, f.spec.statement, out / f"claim{n}_{kind}")
+                paths += figures.per_condition(kind, table, slide_title(f), out / f"claim{n}_{kind}")
         drawn[n] = paths
     return drawn
 
@@ -161,7 +168,9 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
         save_table(table, out, name)
     for f in findings:
         for name, table in f.tables.items():
-            save_table(table, out, f"claim{f.spec.number}_{name}")
+            if not table.empty:
+                save_table(table, out, f"claim{f.spec.number}_{name}")
+        f.tables = {name: table for name, table in f.tables.items() if not table.empty}
     glance = pd.DataFrame([{"claim": f"{f.spec.number}. {f.spec.statement}", "dataset": DATASET_NAMES.get(d, d),
                             "verdict": c.verdict, "effect": c.effect} for f in findings for d, c in f.cells.items()])
     save_table(glance, out, "glance")
@@ -170,6 +179,7 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
     path = out / "report.md"
     path.write_text(render(command or "python -m inductive.report " + " ".join(map(str, roots)), tables, findings,
                            effects, drawn, datasets))
+    (out / "report.html").write_text(html.page(path.read_text(), out, "The lecture's claims, tested"), encoding="utf-8")
     return path
 
 

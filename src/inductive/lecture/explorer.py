@@ -13,7 +13,6 @@ URIs, and any other PNG there in a gallery. Takes well under a second.
 
 from __future__ import annotations
 
-import base64
 import html
 import sys
 from importlib.resources import files
@@ -21,38 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from inductive.errors import ConfigError, require
+from inductive.evidence.html import MIME, data_uri, render_markdown  # noqa: F401  (MIME: used by tests)
 from inductive.lecture.cli import parse_overrides, wants_help
 
 DEFAULTS: dict[str, Any] = {"out": "results/explorer.html", "figures": None}
 MARKER = "<!-- figures -->"  # where the template takes the figures section
 DOCUMENTS = ("README.md", "report.md")
-MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
-
-
-def data_uri(path: Path) -> str:
-    return f"data:{MIME[path.suffix.lower()]};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
-def render_markdown(text: str, folder: Path, used: set[Path]) -> str:
-    """Markdown as HTML with its local images inlined (added to `used`); links keep their text only."""
-    from markdown_it import MarkdownIt
-
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    tokens = md.parse(text)
-    for token in tokens:
-        for child in token.children or []:
-            if child.type == "image":
-                path = folder / str(child.attrGet("src"))
-                if path.suffix.lower() in MIME and path.is_file():
-                    child.attrSet("src", data_uri(path))
-                    used.add(path.resolve())
-                else:  # a remote or missing image would be a broken or network-bound <img>
-                    child.type, child.tag, child.content, child.children = "text", "", f"[{child.content}]", None
-            elif child.type == "link_open":  # its target is a file beside the Markdown, not beside the page
-                child.attrSet("title", str(child.attrs.pop("href", "")))
-    return md.renderer.render(tokens, md.options, {})
-
-
 def figures_section(folders: list[Path]) -> str:
     """The page's figures: each folder's Markdown documents, then its PNGs that no document shows."""
     parts = ['<section id="figures">', '<h2 class="title">Reference answers and figures</h2>']
