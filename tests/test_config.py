@@ -2,8 +2,9 @@ import pytest
 from hydra.errors import MissingConfigException
 
 from conftest import compose_config
-from inductive.training.config import ConfigError, check_data, check_trainer
-from inductive.training.models import build_model, feature_shapes
+from inductive.training.config import ConfigError, check
+from inductive.training.models import build_model
+from inductive.training.shapes import feature_shapes
 from inductive.training.train import make_optimizer
 
 MODELS = ["dense", "conv_flatten", "gap", "local"]
@@ -15,8 +16,7 @@ DATASETS = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "cifar10": (32, 
 def test_every_model_and_dataset_composes_and_builds(model, data):
     cfg = compose_config(f"model={model}", f"data={data}")
     assert cfg.model.name == model and tuple(cfg.data.image_shape) == DATASETS[data]
-    check_data(cfg.data)
-    check_trainer(cfg.trainer)
+    check(cfg)
     net = build_model(cfg.model, DATASETS[data], cfg.data.num_classes)
     assert net.output_shape == (None, 10)
 
@@ -68,5 +68,62 @@ def test_unknown_optimizer_names_the_key():
 def test_bad_trainer_and_data_values_name_their_key(override, key):
     cfg = compose_config(override)
     with pytest.raises(ConfigError, match=key):
-        check_trainer(cfg.trainer)
-        check_data(cfg.data)
+        check(cfg)
+
+
+# One bad value (or more) for every key of the schema: each must be refused naming its key.
+BAD_VALUES = {
+    "seed": ["abc", "1.5", "-1", "true"], "objective": ["''"], "output_root": ["''"],
+    "data.image_shape": ["[28,28]", "[0,28,1]"], "data.num_classes": ["1", "abc"], "data.path": ["''", "3"],
+    "data.local_copies": ["abc"], "data.tfds.name": ["''"], "data.tfds.data_dir": ["''"],
+    "data.tfds.download": ["maybe", "1"], "data.tfds.manual_dir": ["''"], "data.cache_dir": ["''"],
+    "data.val_size": ["0", "1.5", "-3", "abc"], "data.split_seed": ["abc", "-1"], "data.train_size": ["0", "abc"],
+    "data.normalize": ["zscore"], "data.name": ["''"], "model.name": ["''"], "model.conv_type": ["shared"],
+    "model.conv_filters": ["[0]", "abc", "[1.5]"], "model.kernel_size": ["0", "[3,3,3]", "abc"],
+    "model.strides": ["0", "abc"], "model.padding": ["full"], "model.pool_size": ["0", "abc"],
+    "model.pool_type": ["min"], "model.head": ["none"], "model.hidden_units": ["[-1]", "abc"],
+    "model.activation": ["nope"], "model.dropout": ["abc", "1.0", "-0.1"], "model.target_params": ["0", "abc"],
+    "model.match_params_of": ["transformer"], "trainer.optimizer": ["123", "adamm"],
+    "trainer.learning_rate": ["0", "abc"], "trainer.batch_size": ["0", "abc"], "trainer.stop": ["never"],
+    "trainer.epochs": ["0", "2.5"], "trainer.fit.accuracy": ["0", "1.5"], "trainer.fit.patience": ["0"],
+    "trainer.fit.min_delta": ["-1"], "trainer.fit.train_eval_images": ["0"],
+    "trainer.early_stopping.enabled": ["maybe"], "trainer.early_stopping.monitor": ["bogus"],
+    "trainer.early_stopping.patience": ["-1"], "trainer.early_stopping.restore_best_weights": ["maybe"],
+    "trainer.deterministic": ["maybe"], "trainer.verbose": ["3", "loud"], "trainer.precision": ["float8"],
+    "trainer.jit_compile": ["maybe"], "trainer.threads": ["0", "many"], "trainer.resume": ["maybe"],
+    "shift.enabled": ["maybe"], "shift.max_shift": ["-1", "abc"], "shift.fills": ["bogus", "[bogus]", "[]"],
+    "shift.max_images": ["0", "-5", "abc"],
+}
+
+
+def test_every_schema_key_has_bad_values_under_test():
+    from inductive.training.schema import SCHEMA
+
+    assert set(BAD_VALUES) == set(SCHEMA)
+
+
+@pytest.mark.parametrize("key, value", [(k, v) for k, values in BAD_VALUES.items() for v in values])
+def test_every_bad_value_is_refused_naming_its_key(key, value):
+    cfg = compose_config(f"{key}={value}")
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        check(cfg)
+
+
+@pytest.mark.parametrize("override", ["+foo=1", "+trainer.epoch=3", "+data.tfds.bogus=1"])
+def test_unknown_keys_are_refused(override):
+    with pytest.raises(ConfigError, match="is not a setting"):
+        check(compose_config(override))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["seed=abc"], ["trainer.resume=maybe"], ["model=nope"], ["foo=1"],
+                                  ["+trainer.epoch=3"], ["-m", "model=dense,gap", "seed=0,abc"]])
+def test_the_command_line_exits_2_before_tensorflow_and_writes_nothing(tmp_path, args):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "inductive.run", *args, f"output_root={tmp_path}/out"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+    assert "cuda" not in result.stderr.lower()  # TensorFlow never loaded (it announces its CUDA probe)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from inductive.arithmetic import LayerSettingError
-from inductive.training.local import LocallyConnected2D, local2d_params
+from inductive.arithmetic import local2d_params
+from inductive.training.local import LocallyConnected2D
 
 
 def shared_like(conv: keras.layers.Conv2D, local: LocallyConnected2D) -> None:

@@ -158,9 +158,15 @@ def test_gpu_options_run_on_cpu_and_are_recorded(tiny_npz, tmp_path, overrides):
     assert summary["device"]["jit_compile"] == (cfg.trainer.jit_compile is True)
 
 
-def test_a_failure_in_shift_evaluation_is_recorded_not_left_running(tiny_npz, tmp_path):
-    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=1", "shift.max_shift=-1")
-    with pytest.raises(ValueError, match="max_shift"):
+def test_a_failure_in_shift_evaluation_is_recorded_not_left_running(tiny_npz, tmp_path, monkeypatch):
+    from inductive.training import shift
+
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory while shifting")
+
+    monkeypatch.setattr(shift, "shift_evaluation", broken)
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=1")
+    with pytest.raises(MemoryError):
         run(cfg, tmp_path / "run")
     summary = json.loads((tmp_path / "run" / record.SUMMARY).read_text())
-    assert summary["status"] == "failed" and "max_shift" in summary["error"]
+    assert summary["status"] == "failed" and "out of memory while shifting" in summary["error"]

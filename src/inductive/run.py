@@ -58,8 +58,12 @@ def objective(summary: dict, key: str | None) -> float | None:
     return float(value) if isinstance(value, (int, float)) else float("nan")
 
 
+_STARTED = []  # set once a job starts: an exit 1 before that is Hydra's own error (a bad override)
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def main(cfg: DictConfig) -> float | None:
+    _STARTED.append(True)
     from inductive.training.train import FinishedRun, run  # TensorFlow loads only once the config has composed
 
     hydra_cfg = HydraConfig.get()
@@ -93,5 +97,15 @@ def main(cfg: DictConfig) -> float | None:
     return objective(summary, cfg.objective)
 
 
+def cli() -> None:
+    """`main` with the documented exit codes: Hydra's own config errors (model=nope, foo=1) exit 2, not 1."""
+    try:
+        main()
+    except SystemExit as stop:
+        if stop.code == 1 and not _STARTED:
+            sys.exit(2)
+        raise
+
+
 if __name__ == "__main__":
-    main()
+    cli()

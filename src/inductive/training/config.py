@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from inductive.errors import ConfigError, require  # noqa: F401  (ConfigError: re-raised by callers)
-from inductive.training.precision import PRECISIONS
 
 
 def config_dir() -> Path:
@@ -36,43 +37,51 @@ def model_config(name: str) -> DictConfig:
         return compose(config_name="config", overrides=[f"model={name}"]).model
 
 
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+def check(cfg: DictConfig) -> None:
+    """Every check a composed config must pass, in one place and before TensorFlow loads: each key's type
+    and range (`schema`), then the shapes it implies (a kernel larger than its feature map, a parameter
+    target out of reach). Raises ConfigError naming the key, the value and what is valid."""
+    from inductive.training import matching, schema, shapes
+
+    schema.check(cfg)
+    model = cfg.model
+    require(model.match_params_of is None or model.match_params_of in model_names(), "model.match_params_of",
+            model.match_params_of, f"use null or one of {model_names()}")
+    shape = tuple(cfg.data.image_shape)
+    shapes.feature_shapes(model, shape)
+    matching.sized(model, shape, cfg.data.num_classes)
 
 
-def check_data(data: DictConfig) -> None:
-    require(data.normalize in ("unit", "standardize"), "data.normalize", data.normalize, "use unit or standardize")
-    val = data.val_size
-    require(
-        (_positive_int(val)) or (isinstance(val, float) and 0 < val < 1),
-        "data.val_size", val, "use a positive count or a fraction between 0 and 1",
-    )
-    require(data.train_size is None or _positive_int(data.train_size), "data.train_size", data.train_size,
-            "use null (all) or a positive count")
-    shape = list(data.image_shape)
-    require(len(shape) == 3 and all(map(_positive_int, shape)), "data.image_shape", shape,
-            "use [height, width, channels] with positive ints")
-    require(_positive_int(data.num_classes) and data.num_classes >= 2, "data.num_classes", data.num_classes,
-            "use an int >= 2")
+class CheckBeforeRun(Callback):
+    """Hydra callback: check the config of a run, or of every job of a basic sweep, before any folder is made.
 
+    Hydra creates a job's folder before the job starts, so a bad value found inside the job would leave an
+    orphan folder; this runs first and exits 2 with one line. Sweepers that choose values as they go
+    (e.g. Optuna) are checked per job, by `train.prepare`.
+    """
 
-def check_trainer(trainer: DictConfig) -> None:
-    require(_positive_int(trainer.epochs), "trainer.epochs", trainer.epochs, "use a positive int")
-    require(trainer.stop in ("epochs", "fit"), "trainer.stop", trainer.stop, "use epochs or fit")
-    fit = trainer.fit
-    require(isinstance(fit.accuracy, (int, float)) and 0 < fit.accuracy <= 1, "trainer.fit.accuracy", fit.accuracy,
-            "use an accuracy in (0, 1]")
-    require(_positive_int(fit.patience), "trainer.fit.patience", fit.patience, "use a positive int")
-    require(isinstance(fit.min_delta, (int, float)) and fit.min_delta >= 0, "trainer.fit.min_delta", fit.min_delta,
-            "use a number >= 0")
-    require(fit.train_eval_images is None or _positive_int(fit.train_eval_images), "trainer.fit.train_eval_images",
-            fit.train_eval_images, "use null (all training images) or a positive count")
-    require(_positive_int(trainer.batch_size), "trainer.batch_size", trainer.batch_size, "use a positive int")
-    lr = trainer.learning_rate
-    require(isinstance(lr, (int, float)) and lr > 0, "trainer.learning_rate", lr, "use a positive number")
-    require(trainer.verbose in ("auto", 0, 1, 2), "trainer.verbose", trainer.verbose, "use auto, 0, 1 or 2")
-    require(trainer.precision in PRECISIONS, "trainer.precision", trainer.precision, f"use one of {PRECISIONS}")
-    require(trainer.jit_compile in ("auto", True, False), "trainer.jit_compile", trainer.jit_compile,
-            "use auto, true or false")
-    require(trainer.threads in (None, "auto") or _positive_int(trainer.threads), "trainer.threads", trainer.threads,
-            "use null (TensorFlow's default), auto (under a parallel launcher) or a positive int")
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._check_or_exit(config)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from hydra.core.global_hydra import GlobalHydra
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+        if "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
+            return
+        params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
+        parsed = OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task])
+        loader = GlobalHydra.instance().config_loader()
+        for batch in BasicSweeper.split_arguments(parsed, None):
+            for overrides in batch:
+                self._check_or_exit(loader.load_sweep_config(config, list(overrides)), overrides)
+
+    @staticmethod
+    def _check_or_exit(config: DictConfig, overrides: list[str] | None = None) -> None:
+        try:
+            check(config)
+        except ConfigError as err:
+            job = f" (sweep job {' '.join(overrides)})" if overrides else ""
+            print(f"error: {err}{job}", file=sys.stderr)
+            sys.exit(2)

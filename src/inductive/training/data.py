@@ -20,6 +20,7 @@ from omegaconf import DictConfig
 
 log = logging.getLogger(__name__)
 
+MIN_VAL = 100  # validation images below which a warning says the split is too small to compare models
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x_train, y_train, x_test, y_test
 
 
@@ -269,6 +270,9 @@ def split_and_scale(arrays: Arrays, data: DictConfig) -> tuple[np.ndarray, ...]:
     n_val = int(round(data.val_size * n)) if isinstance(data.val_size, float) else data.val_size
     if n_val >= n:
         raise DataError(f"data.val_size={data.val_size} leaves no training images out of {n}")
+    if n_val < MIN_VAL:
+        log.warning("data.val_size=%s gives %d validation images: accuracies on fewer than %d images move in steps "
+                    "of over 1%%, too coarse to compare models", data.val_size, n_val, MIN_VAL)
     order = np.random.default_rng(data.split_seed).permutation(n)
     val_idx, train_idx = order[:n_val], order[n_val:]
     if data.train_size is not None:

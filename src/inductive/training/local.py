@@ -16,22 +16,7 @@ import math
 import keras
 import tensorflow as tf
 
-from inductive.arithmetic import PADDINGS, ParamCount, _pair, _positive, conv2d_output_shape
-
-
-def local2d_params(
-    input_shape: tuple[int, int, int],
-    filters: int,
-    kernel_size: int | tuple[int, int],
-    strides: int | tuple[int, int] = 1,
-    padding: str = "valid",
-    use_bias: bool = True,
-) -> ParamCount:
-    """out_h * out_w times a Conv2D's kh * kw * C_in * filters weights, and out_h * out_w * filters biases."""
-    out_h, out_w, filters = conv2d_output_shape(input_shape, filters, kernel_size, strides, padding)
-    kh, kw = _pair(kernel_size, "kernel_size")
-    positions = out_h * out_w
-    return ParamCount(positions * kh * kw * input_shape[2] * filters, positions * filters if use_bias else 0)
+from inductive.arithmetic import PADDINGS, _pair, _positive, conv2d_output_shape
 
 
 @keras.saving.register_keras_serializable(package="inductive")

@@ -15,10 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from inductive import arithmetic
 from inductive.errors import ConfigError, require
 from inductive.training.config import model_config, model_names
-from inductive.training.local import local2d_params
-from inductive.training.models import CONVS, feature_shapes
-
-CONV_TYPES = tuple(CONVS)
+from inductive.training.shapes import CONV_TYPES, feature_shapes
 _MAX_MULTIPLIER = 64.0  # beyond this a width search is asking for a model nobody would train
 _BISECTIONS = 64  # halvings down to float resolution: low and high end up one width step apart
 
@@ -33,7 +30,7 @@ def count_params(model: DictConfig, image_shape: tuple[int, int, int], num_class
         if conv_type == "conv":
             total += arithmetic.conv2d_params(shape[2], filters, model.kernel_size).total
         else:
-            total += local2d_params(shape, filters, model.kernel_size, model.strides, model.padding).total
+            total += arithmetic.local2d_params(shape, filters, model.kernel_size, model.strides, model.padding).total
         shape = pooled
     features = math.prod(shape) if model.head == "flatten" else shape[2]
     for units in [*model.hidden_units, num_classes]:

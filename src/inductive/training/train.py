@@ -19,7 +19,7 @@ from inductive.training import data as data_module
 from inductive.training import matching, precision, record, shift
 from inductive.training.callbacks import (TRAIN_EVAL, AtomicBackupAndRestore, EpochClock, StopWhenFit,
                                            TrainEval)
-from inductive.training.config import ConfigError, check_data, check_trainer
+from inductive.training.config import ConfigError, check
 from inductive.training.models import build_model
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,7 @@ def prepare(cfg: DictConfig) -> tuple[keras.Sequential, str]:
 
     Returns the model and why its precision was chosen.
     """
-    check_data(cfg.data)
-    check_trainer(cfg.trainer)
+    check(cfg)
     configure_runtime(cfg.trainer)  # first TensorFlow call: thread pools can only be sized before TF starts
     keras.backend.clear_session()  # jobs of one sweep share a process: nothing leaks between them
     policy, why = precision.choose(cfg.trainer.precision, precision.gpu_capabilities(), precision.cpu_bf16_flags())
