@@ -169,8 +169,76 @@ def glance(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         return save_figure(fig, stem)
 
 
+def layer_weights(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
+    """Trainable weights of every layer of one model, in order, each bar labelled with its count."""
+    if table.empty:
+        return []
+    model = "conv_flatten" if "conv_flatten" in set(table["model"]) else table["model"].iloc[0]
+    rows = table[(table["model"] == model) & (table["dataset"] == table["dataset"].iloc[0])].sort_values("position")
+    with slide_style():
+        fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
+        pooled = rows["class"].str.contains("Pool")
+        colors = ["#1B7837" if p else model_color(model) for p in pooled]
+        bars = ax.bar(range(len(rows)), rows["trainable"], color=colors)
+        ax.bar_label(bars, [f"{v:,}" for v in rows["trainable"]], padding=4, fontsize=13)
+        ax.set_xticks(range(len(rows)), [c.replace("2D", "") for c in rows["class"]], rotation=20, ha="right")
+        for label, pool in zip(ax.get_xticklabels(), pooled):
+            label.set_color("#1B7837" if pool else "black")
+            label.set_fontweight("bold" if pool else "normal")
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+        ax.set_ylabel("trainable weights (count)")
+        ax.set_xlabel(f"layers of {model}, input to output (pooling layers in bold green)")
+        _title(fig, title)
+        return save_figure(fig, stem)
+
+
+def equivalence(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
+    """Parameters of the whole-input conv and of the dense layer per input shape, with the largest output difference."""
+    if table.empty:
+        return []
+    with slide_style():
+        fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
+        x = np.arange(len(table))
+        ax.bar(x - 0.2, table["conv_params"], 0.4, color="#0072B2", label="Conv2D, kernel = whole input")
+        ax.bar(x + 0.2, table["dense_params"], 0.4, color="#D55E00", label="Dense(filters) on the flattened input")
+        for xi, row in zip(x, table.itertuples()):
+            ax.text(xi, max(row.conv_params, row.dense_params) * 1.03, f"max |output diff| {row.max_abs_diff:.0e}",
+                    ha="center", fontsize=13)
+        ax.set_xticks(x, [f"input {r.input}, {r.filters} filters" for r in table.itertuples()])
+        ax.set_ylabel("trainable parameters (count)")
+        fig.legend(loc="outside lower center", ncols=2, fontsize=13)
+        _title(fig, title)
+        return save_figure(fig, stem)
+
+
+def glance_effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
+    """Each statistical claim's headline effect per dataset with its corrected interval, coloured by verdict."""
+    rows = table.dropna(subset=["mean"]).reset_index(drop=True)
+    if rows.empty:
+        return []
+    with slide_style():
+        fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
+        y = np.arange(len(rows))[::-1]
+        ax.axvspan(-0.01, 0.01, color="0.88", zorder=0, label="negligible band (±0.01)")
+        ax.axvline(0, color="0.3", linewidth=1)
+        for yi, row in zip(y, rows.itertuples()):
+            color = VERDICT_COLORS.get(row.verdict, "0.5")
+            ax.plot([row.low, row.high], [yi, yi], color=color, linewidth=4, solid_capstyle="butt")
+            ax.plot(row.mean, yi, "o", color=color, markersize=10)
+        ax.set_yticks(y, ["\n".join(textwrap.wrap(f"{r.claim} ({r.dataset})", 52)[:2]) + f"\n{r.measure}"
+                          for r in rows.itertuples()], fontsize=11)
+        ax.set_xlabel("effect (> 0 favours the lecture), Holm-corrected interval")
+        for verdict in dict.fromkeys(rows["verdict"]):
+            ax.plot([], [], "o-", color=VERDICT_COLORS.get(verdict, "0.5"), linewidth=4, label=verdict)
+        fig.legend(loc="outside lower center", ncols=5, fontsize=13)
+        ax.grid(axis="y", visible=False)
+        _title(fig, title)
+        return save_figure(fig, stem)
+
+
 DRAWERS: dict[str, Callable[[pd.DataFrame, str, str | Path], list[Path]]] = {
-    "effects": effects, "curves": curves, "shift": shift, "ratios": ratios, "heads": heads, "glance": glance}
+    "effects": effects, "curves": curves, "shift": shift, "ratios": ratios, "heads": heads, "glance": glance,
+    "layer_weights": layer_weights, "equivalence": equivalence, "glance_effects": glance_effects}
 
 
 def per_condition(kind: str, table: pd.DataFrame, title: str, stem: Path) -> list[Path]:

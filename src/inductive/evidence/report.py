@@ -114,7 +114,8 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
     lines = ["# The lecture's claims, tested", "",
              f"`{command}`: {plural(len(runs), 'run')} ({counts}), seeds {seed_list(runs['seed'])}.", "",
              markdown_table(summary_table(findings, datasets)), "",
-             "![claims at a glance](glance.png)", "", "## How verdicts are made", "",
+             "![claims at a glance](glance.png)", "", "![effects at a glance](glance_effects.png)", "",
+             "## How verdicts are made", "",
              *[f"{i}. {rule}" for i, rule in enumerate(stats.RULES, start=1)], "",
              "## Where our runs contradict the lecture", "",
              *(contradictions(effects) or ["Nowhere: no effect's interval lies on the other side of 0."]), "",
@@ -130,6 +131,21 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
         lines += ["Runs whose files disagree or are cut (used as read):", "",
                   markdown_table(flagged[["run_id", "status", "notes"]]), ""]
     return "\n".join(lines)
+
+
+def headline_effects(findings: list[Finding]) -> pd.DataFrame:
+    """Per statistical claim and dataset, the first deciding effect: the one its summary cell shows."""
+    rows = []
+    for f in findings:
+        effects = pd.DataFrame(f.effects)
+        if effects.empty:
+            continue
+        deciding = effects[effects["kind"] == "decides"].groupby("dataset", sort=False).head(1)
+        for row in deciding.itertuples():
+            rows.append({"claim": f"{f.spec.number}. {f.spec.statement}", "dataset": DATASET_NAMES.get(row.dataset,
+                         row.dataset), "measure": f"{row.comparison}: {row.measure}", "mean": row.mean, "low": row.low,
+                         "high": row.high, "verdict": f.cells[row.dataset].verdict})
+    return pd.DataFrame(rows, columns=["claim", "dataset", "measure", "mean", "low", "high", "verdict"])
 
 
 def slide_title(finding: Finding) -> str:
@@ -175,6 +191,9 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
                             "verdict": c.verdict, "effect": c.effect} for f in findings for d, c in f.cells.items()])
     save_table(glance, out, "glance")
     figures.glance(glance, "The lecture's claims at a glance", out / "glance")
+    headline = headline_effects(findings)
+    save_table(headline, out, "glance_effects")
+    figures.glance_effects(headline, "Effects behind the statistical verdicts", out / "glance_effects")
     drawn = draw(findings, out)
     path = out / "report.md"
     path.write_text(render(command or "python -m inductive.report " + " ".join(map(str, roots)), tables, findings,

@@ -88,7 +88,7 @@ def equivalence(tables: Tables) -> Finding:
     cell = Cell(SUPPORTED if same else CONTRADICTED, f"max |diff| {table['max_abs_diff'].max():.0e}",
                 f"{len(table)} input shapes: equal parameter counts, outputs equal to float32 rounding"
                 if same else "counts or outputs differ: see the table")
-    return Finding({d: cell for d in datasets}, {"keras_check": table})
+    return Finding({d: cell for d in datasets}, {"keras_check": table}, figures=[("equivalence", "keras_check")])
 
 
 @register(4, "pool_weights", "Pooling layers have no trainable variables",
@@ -106,7 +106,8 @@ def pooling_weights(tables: Tables) -> Finding:
         weighted = int(((group["trainable"] > 0) | (group["non_trainable"] > 0)).sum())
         cells[dataset] = Cell(SUPPORTED if weighted == 0 else CONTRADICTED, f"{weighted} of {len(group)} with weights",
                               f"{len(group)} pooling layers of {group['class'].nunique()} kinds, {weighted} with weights")
-    return Finding(cells, {"pooling_layers": table})
+    every_layer = lay[["dataset", "model", "position", "name", "class", "trainable", "non_trainable"]]
+    return Finding(cells, {"pooling_layers": table, "layers": every_layer}, figures=[("layer_weights", "layers")])
 
 
 def _head_rows(group: pd.DataFrame, flatten_model: str, pooled_model: str) -> list[dict]:
