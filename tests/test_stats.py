@@ -25,8 +25,10 @@ def test_paired_effect_is_scipys_paired_t():
 
 def test_unpaired_seeds_fall_back_to_welch():
     effect = stats.paired_effect(pd.Series([0.9, 0.91, 0.92], index=[0, 1, 2]), pd.Series([0.8, 0.82], index=[5, 6]))
-    assert effect.test == "Welch t" and effect.p == pytest.approx(
-        scipy_stats.ttest_ind([0.9, 0.91, 0.92], [0.8, 0.82], equal_var=False).pvalue)
+    reference = scipy_stats.ttest_ind([0.9, 0.91, 0.92], [0.8, 0.82], equal_var=False)
+    interval = reference.confidence_interval(0.95)
+    assert effect.test == "Welch t" and effect.p == pytest.approx(reference.pvalue)
+    assert (effect.low, effect.high) == pytest.approx((interval.low, interval.high))
 
 
 def test_holm_by_hand():
@@ -59,7 +61,8 @@ def test_inconclusive_says_how_many_seeds_would_decide():
     effect = effect_of([0.03, -0.01, 0.05, 0.0, 0.02])
     needed = stats.seeds_needed(effect, 0.001)
     assert needed is not None and needed > 5
-    wider = stats.Effect(effect.mean, effect.sd, needed, effect.p, "paired t").at_level(effect.level)
+    sd = effect.se * (effect.n ** 0.5)
+    wider = stats.Effect(effect.mean, sd / needed ** 0.5, needed, effect.p, "paired t", df=needed - 1).at_level(effect.level)
     assert wider.low > 0
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from inductive.evidence import figures, html, stats
-from inductive.evidence.claims import REGISTRY, Finding, judge_all
+from inductive.evidence.claims import REGISTRY, Finding, headline_row, judge_all
 from inductive.evidence.claims.structure import LECTURE_RESULTS
 from inductive.evidence.tables import ReportError, Tables, collect, save_table
 
@@ -134,17 +134,15 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
 
 
 def headline_effects(findings: list[Finding]) -> pd.DataFrame:
-    """Per statistical claim and dataset, the first deciding effect: the one its summary cell shows."""
+    """Per statistical claim and dataset, the deciding effect its summary cell shows, coloured by its own verdict."""
     rows = []
     for f in findings:
-        effects = pd.DataFrame(f.effects)
-        if effects.empty:
-            continue
-        deciding = effects[effects["kind"] == "decides"].groupby("dataset", sort=False).head(1)
-        for row in deciding.itertuples():
-            rows.append({"claim": f"{f.spec.number}. {f.spec.statement}", "dataset": DATASET_NAMES.get(row.dataset,
-                         row.dataset), "measure": f"{row.comparison}: {row.measure}", "mean": row.mean, "low": row.low,
-                         "high": row.high, "verdict": f.cells[row.dataset].verdict})
+        for dataset, cell in f.cells.items():
+            row = headline_row(f.effects, dataset, cell.verdict)
+            if row is not None:
+                rows.append({"claim": f"{f.spec.number}. {f.spec.statement}", "dataset": DATASET_NAMES.get(dataset, dataset),
+                             "measure": f"{row['comparison']}: {row['measure']}", "mean": row["mean"], "low": row["low"],
+                             "high": row["high"], "verdict": row["verdict"]})
     return pd.DataFrame(rows, columns=["claim", "dataset", "measure", "mean", "low", "high", "verdict"])
 
 

@@ -1,9 +1,9 @@
 """Effects over seeds, their intervals, Holm's correction and the four verdicts (scipy.stats; no TensorFlow).
 
 An effect is a difference between two models, per seed, signed so that positive values favour the
-lecture. Within one claim on one dataset, every deciding comparison x measure is one test; Holm's
-step-down correction (our own few lines over scipy's p-values) keeps the chance of any false
-verdict in that family at 5%. The interval shown for a test is the t interval at level
+lecture. Within one claim under one condition (a dataset and training setup; the evidence presets
+have one per dataset), every deciding comparison x measure is one test; Holm's step-down correction
+(our own few lines over scipy's p-values) keeps the chance of any false verdict in that family at 5%. The interval shown for a test is the t interval at level
 1 - 0.05 * p / p_Holm, which excludes 0 exactly when the Holm-adjusted p is below 0.05.
 
 Verdict rules, in this order (RULES, printed in every report):
@@ -29,7 +29,7 @@ RULES = [
     "Each effect is a per-seed paired difference between two models trained alike, signed so that positive "
     "favours the lecture; runs of one seed share their training subset and validation split.",
     f"Intervals are paired t intervals over seeds, corrected by Holm across the deciding comparisons of a claim "
-    f"on one dataset (family-wise error {ALPHA:.0%}).",
+    f"under one condition (family-wise error {ALPHA:.0%}).",
     "`negligible`: the corrected interval lies inside the measure's negligible band (equivalence).",
     "`supported` / `contradicted`: it excludes 0 on the lecture's side / the other side.",
     "`inconclusive`: none of these; the report says how many seeds the observed spread would need.",
@@ -38,16 +38,18 @@ RULES = [
 
 @dataclass(frozen=True)
 class Effect:
-    """A mean difference over seeds with its raw p-value; `level` and the bounds follow the correction."""
+    """A mean difference over seeds with its standard error, degrees of freedom and raw p-value;
+    `level` and the bounds follow the correction."""
 
     mean: float
-    sd: float
+    se: float
     n: int
     p: float
     test: str
     low: float = math.nan
     high: float = math.nan
     level: float = 1 - ALPHA
+    df: float = math.nan
 
     def __str__(self) -> str:
         if math.isnan(self.low):
@@ -55,11 +57,11 @@ class Effect:
         return f"{self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}]"
 
     def at_level(self, level: float) -> Effect:
-        """The same effect with its t interval at `level`."""
-        if self.n < 2 or math.isnan(self.sd):
-            return Effect(self.mean, self.sd, self.n, self.p, self.test, level=level)
-        half = stats.t.ppf((1 + level) / 2, self.n - 1) * self.sd / math.sqrt(self.n)
-        return Effect(self.mean, self.sd, self.n, self.p, self.test, self.mean - half, self.mean + half, level)
+        """The same effect with its t interval at `level` (the test's own degrees of freedom)."""
+        if self.n < 2 or math.isnan(self.se):
+            return Effect(self.mean, self.se, self.n, self.p, self.test, level=level, df=self.df)
+        half = stats.t.ppf((1 + level) / 2, self.df) * self.se
+        return Effect(self.mean, self.se, self.n, self.p, self.test, self.mean - half, self.mean + half, level, self.df)
 
 
 def paired_effect(a: pd.Series, b: pd.Series) -> Effect:
@@ -73,16 +75,17 @@ def paired_effect(a: pd.Series, b: pd.Series) -> Effect:
         mean = float(a.mean() - b.mean()) if len(a) and len(b) else math.nan
         return Effect(mean, math.nan, min(len(a), len(b)), math.nan, "none")
     result = stats.ttest_ind(a, b, equal_var=False)
-    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    n = min(len(a), len(b))
-    return Effect(float(a.mean() - b.mean()), se * math.sqrt(n), n, float(result.pvalue), "Welch t").at_level(1 - ALPHA)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if va + vb > 0 else math.nan
+    return Effect(float(a.mean() - b.mean()), math.sqrt(va + vb), min(len(a), len(b)), float(result.pvalue),
+                  "Welch t", df=df).at_level(1 - ALPHA)
 
 
 def _one_sample(diff: np.ndarray, test: str) -> Effect:
     mean, sd, n = float(diff.mean()), float(diff.std(ddof=1)), len(diff)
     if sd <= 1e-12 * max(1.0, abs(mean)):  # identical differences: no spread to test against
-        return Effect(mean, 0.0, n, 0.0 if mean != 0 else 1.0, test)
-    return Effect(mean, sd, n, float(stats.ttest_1samp(diff, 0.0).pvalue), test)
+        return Effect(mean, 0.0, n, 0.0 if mean != 0 else 1.0, test, df=n - 1)
+    return Effect(mean, sd / math.sqrt(n), n, float(stats.ttest_1samp(diff, 0.0).pvalue), test, df=n - 1)
 
 
 def mean_effect(values: pd.Series | np.ndarray) -> Effect:
@@ -131,18 +134,19 @@ def verdict(effect: Effect, band: float) -> str:
 
 def seeds_needed(effect: Effect, band: float, most: int = 200) -> int | None:
     """Seeds at which the observed mean and spread would decide (exclude 0, or fit inside the band); None past `most`."""
-    if effect.n < 2 or math.isnan(effect.sd):
+    if effect.n < 2 or math.isnan(effect.se):
         return None
+    sd = effect.se * math.sqrt(effect.n)
     for n in range(max(effect.n, 2), most + 1):
-        half = stats.t.ppf((1 + effect.level) / 2, n - 1) * effect.sd / math.sqrt(n)
+        half = stats.t.ppf((1 + effect.level) / 2, n - 1) * sd / math.sqrt(n)
         if half < abs(effect.mean) or half < band - abs(effect.mean):
             return n
     return None
 
 
 def combine(verdicts: list[str]) -> str:
-    """Several deciding verdicts into one: the one they share; supported or contradicted beside only negligible
-    or inconclusive ones never wins, and both together are inconclusive."""
+    """Several deciding verdicts into one: the one they share; `supported` (or `contradicted`) beside only
+    `negligible` ones wins; anything beside an `inconclusive`, or both directions together, is inconclusive."""
     found = set(verdicts)
     if len(found) == 1:
         return verdicts[0]

@@ -59,7 +59,7 @@ def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
     """Save `fig` as STEM.png and STEM.svg, close it, return both paths."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")]  # stems may hold dots (F2.5k)
     fig.savefig(paths[0], metadata={"Software": None})
     fig.savefig(paths[1], metadata={"Date": None})  # no timestamp: regenerating an unchanged figure changes nothing
     plt.close(fig)

@@ -30,8 +30,12 @@ METRICS = {"loss": ("train", "loss"), "accuracy": ("train", "accuracy"),
 SKIPPED_CONFIG = {"seed", "output_root", "tuned"}  # already columns, where files went, or a lookup table
 # What must be equal for two runs to count as trained under the same condition.
 CONDITION_KEYS = ("dataset", "train_size", "trainer.stop", "trainer.epochs", "trainer.batch_size",
-                  "trainer.optimizer", "learning_rate_rule", "trainer.early_stopping.enabled", "data.val_size",
+                  "trainer.optimizer", "learning_rate_rule", "trainer.fit.accuracy", "trainer.fit.patience",
+                  "trainer.fit.min_delta", "precision", "trainer.early_stopping.enabled", "data.val_size",
                   "data.normalize", "params_target")
+# Columns every claim may read: present (as NaN) even when no run recorded them.
+EXPECTED_COLUMNS = ("test_accuracy", "test_gap", "val_loss_rise", "final_train_accuracy", "final_train_eval_accuracy",
+                    "params_target", "model.kernel_size", "data.num_classes", "trainer.fit.accuracy")
 DATASET_LETTERS = {"fashion_mnist": "F", "mnist": "M", "cifar10": "C"}
 MODEL_ORDER = ("dense", "local", "conv_flatten", "gap", "deep_flatten", "deep_gap")
 
@@ -110,6 +114,8 @@ def read_shift(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
     missing = set(SHIFT_COLUMNS[:5]) - set(table.columns)
     if missing:
         return empty, f"{SHIFT} lacks columns {sorted(missing)}"
+    if not (pd.to_numeric(table["shift"], errors="coerce") == 0).any():
+        return empty, f"{SHIFT} has no unshifted (shift 0) row"
     table = table.reindex(columns=SHIFT_COLUMNS)
     numeric = table[SHIFT_COLUMNS[1:2] + SHIFT_COLUMNS[3:]].apply(pd.to_numeric, errors="coerce")
     if numeric[["shift", "accuracy", "consistency"]].isna().any().any():
@@ -162,7 +168,8 @@ def run_row(rid: str, summary: dict[str, Any], history: pd.DataFrame, notes: lis
     row |= {f"test_{k}": v for k, v in test.items()} | {f"time_{k}": v for k, v in _section(summary, "time").items()}
     fit_train = row.get("final_train_eval_accuracy", row.get("final_train_accuracy"))
     if fit_train is not None and test.get("accuracy") is not None:
-        row["test_gap"] = fit_train - test["accuracy"]  # eval-mode train accuracy where it stopped - test accuracy
+        # train accuracy where it stopped (eval mode; Keras's running mean for runs that predate it) - test accuracy
+        row["test_gap"] = fit_train - test["accuracy"]
     if history["val_loss"].notna().any():
         lowest = history.loc[history["val_loss"].idxmin()]
         row |= {"min_val_loss": lowest["val_loss"], "val_loss_rise": history["val_loss"].iloc[-1] - lowest["val_loss"]}
@@ -221,7 +228,9 @@ def collect(roots: list[Path]) -> Tables:
         epochs.append(epoch_rows(rid, history))
         layers.extend(layer_rows(rid, summary))
         shifts.append(shift.assign(run_id=rid))
-    runs_table = sort_runs(add_conditions(pd.DataFrame(runs)))
+    runs_table = pd.DataFrame(runs)
+    runs_table = sort_runs(add_conditions(runs_table.reindex(
+        columns=[*runs_table.columns, *(c for c in EXPECTED_COLUMNS if c not in runs_table.columns)])))
     log.info("read %d runs: %s", len(runs_table), runs_table["status"].value_counts().to_dict())
     identity = ["run_id", "model", "seed", "dataset", "condition"]
     shifts_table = runs_table[identity].merge(pd.concat(shifts, ignore_index=True), on="run_id")

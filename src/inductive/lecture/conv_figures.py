@@ -13,9 +13,9 @@ from inductive.evidence.style import save_figure, slide_style
 
 
 def draw_figures(tables: dict[str, pd.DataFrame], example: tuple, out: Path) -> None:
-    """`example`: (input maps, kernel, per-map correlations, Keras output) from `conv_questions.mixing_example`."""
+    """One figure per question, drawn from the tables alone, plus the small mixing example `example`: (input
+    maps, kernel, per-map correlations, Keras output) from `conv_questions.mixing_example`."""
     from inductive.lecture.conv_questions import SHARING_FILTERS, SHARING_SIZES, SIZE  # the settings measured
-    """One figure per question, drawn from the tables alone (plus the small mixing example)."""
     params, sizes, sharing = tables["params"], tables["output_size"], tables["weight_sharing"]
     with slide_style():
         fig, ax = plt.subplots()

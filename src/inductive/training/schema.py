@@ -14,6 +14,7 @@ from typing import Any, Callable
 from omegaconf import DictConfig, OmegaConf
 
 from inductive.errors import ConfigError
+from inductive.training.shapes import CONV_TYPES, HEAD_TYPES, POOL_TYPES
 
 Check = tuple[Callable[[Any], bool], str]  # (accepts the value, what is valid)
 
@@ -88,14 +89,14 @@ SCHEMA: dict[str, Check] = {
     "data.train_size": maybe(positive_int(), "null (all)"),
     "data.normalize": one_of("unit", "standardize"),
     "model.name": text(),
-    "model.conv_type": one_of("conv", "local"),
+    "model.conv_type": one_of(*CONV_TYPES),
     "model.conv_filters": int_list(),
     "model.kernel_size": size_or_pair(),
     "model.strides": size_or_pair(),
     "model.padding": one_of("same", "valid"),
     "model.pool_size": maybe(size_or_pair(), "null (no pooling)"),
-    "model.pool_type": one_of("max", "average"),
-    "model.head": one_of("flatten", "global_average", "global_max"),
+    "model.pool_type": one_of(*POOL_TYPES),
+    "model.head": one_of(*HEAD_TYPES),
     "model.hidden_units": int_list(),
     "model.activation": one_of(*ACTIVATIONS),
     "model.dropout": ((lambda v: _number(v) and 0 <= v < 1), "a rate in [0, 1)"),

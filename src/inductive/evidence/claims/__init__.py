@@ -14,7 +14,7 @@ from typing import Callable
 
 import pandas as pd
 
-from inductive.evidence.stats import INCONCLUSIVE
+from inductive.evidence.stats import Effect
 from inductive.evidence.tables import Tables
 
 NOT_RUN = "not run"  # no runs (or no measurement) that could test the claim on this dataset
@@ -39,12 +39,6 @@ class Finding:
     figures: list[tuple[str, str]] = field(default_factory=list)   # (figures.DRAWERS kind, table name)
     notes: list[str] = field(default_factory=list)
     spec: ClaimSpec | None = None
-
-    @property
-    def verdict(self) -> str:
-        """One word over all datasets: the shared verdict, else inconclusive."""
-        found = {c.verdict for c in self.cells.values() if c.verdict != NOT_RUN}
-        return found.pop() if len(found) == 1 else NOT_RUN if not found else INCONCLUSIVE
 
 
 @dataclass(frozen=True)
@@ -85,6 +79,22 @@ def judge_all(tables: Tables, datasets: list[str]) -> list[Finding]:
         finding.cells = {d: finding.cells.get(d, Cell(NOT_RUN, "", _not_run(spec))) for d in datasets}
         findings.append(finding)
     return findings
+
+
+def headline_row(rows: list[dict], dataset: str, verdict: str) -> dict | None:
+    """The deciding effect a dataset's cell shows: one whose own verdict is the cell's (the smallest p among
+    them), else the deciding effect with the smallest p."""
+    deciding = [r for r in rows if r["dataset"] == dataset and r["kind"] == "decides"]
+    agreeing = [r for r in deciding if r["verdict"] == verdict] or deciding
+    return min(agreeing, key=lambda r: (r["p"] if r["p"] == r["p"] else 2.0), default=None)
+
+
+def effect_text(row: dict | None) -> str:
+    """'dense - conv_flatten gap at stop +0.077 [+0.066, +0.087]'."""
+    if row is None:
+        return ""
+    effect = Effect(row["mean"], 0.0, row["n"], row["p"], row["test"], row["low"], row["high"])
+    return f"{row['comparison']} {row['measure']} {effect}"
 
 
 def _not_run(spec: ClaimSpec) -> str:

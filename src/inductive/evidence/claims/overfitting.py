@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from inductive.evidence import stats
-from inductive.evidence.claims import Cell, Finding, register
+from inductive.evidence.claims import Cell, Finding, effect_text, headline_row, register
 from inductive.evidence.tables import Tables, ordered_models, per_seed
 
 
@@ -42,7 +42,8 @@ DEFAULT_FIT = 0.99
 def fitted(runs: pd.DataFrame) -> pd.Series:
     """Per run: did it fit its training set (eval-mode train accuracy at stop >= its trainer.fit.accuracy)?"""
     threshold = runs.get("trainer.fit.accuracy", pd.Series(DEFAULT_FIT, index=runs.index)).fillna(DEFAULT_FIT)
-    train = runs.get("final_train_eval_accuracy", runs.get("final_train_accuracy"))
+    missing = pd.Series(float("nan"), index=runs.index)
+    train = runs.get("final_train_eval_accuracy", missing).combine_first(runs.get("final_train_accuracy", missing))
     return train.astype(float) >= threshold.astype(float)
 
 
@@ -51,7 +52,7 @@ def matched_gaps(epochs: pd.DataFrame, run_ids: list[str]) -> pd.DataFrame:
     acc = epochs[(epochs["metric"] == "accuracy") & epochs["run_id"].isin(run_ids)]
     split = "train_eval" if (acc["split"] == "train_eval").any() else "train"
     acc = acc.pivot_table(index=["run_id", "epoch"], columns="split", values="value").reset_index()
-    if acc.empty or split not in acc:
+    if acc.empty or split not in acc or "val" not in acc:
         return pd.DataFrame(columns=["run_id", "matched_target", "matched_epoch", "matched_gap"])
     acc = acc.dropna(subset=[split, "val"]).sort_values(["run_id", "epoch"])
     target = acc.groupby("run_id")[split].max().min()
@@ -131,19 +132,16 @@ def judge_pairs(tables: Tables, claim: int, pairs: list[tuple[str, str]], decidi
                 reason = f"{more} - {less} {result}: " + ", ".join(texts) + "".join(f" ({f})" for f in flags)
                 verdict_rows.append({"dataset": dataset, "condition": condition, "comparison": f"{more} - {less}",
                                      "verdict": result, "reason": reason})
-            per_model.append(per_model_table(pair_runs(tables, condition, more, less), condition))
+            per_model.append(per_model_table(pair_runs(tables, condition, more, less), condition)
+                             .assign(pair=f"{more} - {less}"))
         if comparison_verdicts:
             by_dataset.setdefault(dataset, []).append((stats.combine(comparison_verdicts), condition))
     cells = {}
     for dataset, results in by_dataset.items():
         verdict = stats.combine([v for v, _ in results])
-        first = next(r for r in rows if r["dataset"] == dataset and r["kind"] == "decides")
         reasons = [r["reason"] for r in verdict_rows if r["dataset"] == dataset]
-        cells[dataset] = Cell(verdict, f"{first['comparison']} {first['measure']} "
-                              f"{stats.Effect(first['mean'], 0, first['n'], first['p'], '', first['low'], first['high'])}",
-                              "; ".join(reasons))
-    model_table = (pd.concat(per_model, ignore_index=True).drop_duplicates(["condition", "model"])
-                   if per_model else pd.DataFrame())
+        cells[dataset] = Cell(verdict, effect_text(headline_row(rows, dataset, verdict)), "; ".join(reasons))
+    model_table = pd.concat(per_model, ignore_index=True) if per_model else pd.DataFrame()
     return Finding(cells, {"effects": pd.DataFrame(rows), "verdicts": pd.DataFrame(verdict_rows),
                            "per_model": model_table, "curves": curves(tables, model_table)},
                    effects=rows, figures=[("effects", "effects"), ("curves", "curves")])
@@ -153,7 +151,7 @@ def curves(tables: Tables, model_table: pd.DataFrame) -> pd.DataFrame:
     """Eval-mode train and validation accuracy per run and epoch, for the models and conditions compared."""
     if model_table.empty:
         return pd.DataFrame(columns=["condition", "model", "seed", "run_id", "epoch", "split", "value"])
-    keep = tables.completed.merge(model_table[["condition", "model"]], on=["condition", "model"])
+    keep = tables.completed.merge(model_table[["condition", "model"]].drop_duplicates(), on=["condition", "model"])
     acc = tables.epochs[(tables.epochs["metric"] == "accuracy") & tables.epochs["split"].isin(["train_eval", "val"])]
     out = keep[["run_id", "condition", "model", "seed"]].merge(acc, on="run_id")
     order = {m: i for i, m in enumerate(ordered_models(out["model"]))}

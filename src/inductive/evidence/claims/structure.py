@@ -24,8 +24,9 @@ LECTURE_RESULTS = Path("results/conv_questions")  # where `python -m inductive.c
 
 def layers_of(tables: Tables) -> pd.DataFrame:
     """One copy of each model's layers per dataset (counts depend on neither the seed nor the status)."""
-    merged = tables.layers.merge(tables.runs[["run_id", "model", "dataset", "model.kernel_size"]], on="run_id")
-    return merged.drop_duplicates(["dataset", "model", "position"]).reset_index(drop=True)
+    merged = tables.layers.merge(tables.runs[["run_id", "model", "dataset", "condition", "model.kernel_size"]],
+                                 on="run_id")
+    return merged.drop_duplicates(["dataset", "condition", "model", "position"]).reset_index(drop=True)
 
 
 def _shape(text: str) -> tuple[int, ...]:
