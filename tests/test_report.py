@@ -118,3 +118,16 @@ def test_report_html_opens_offline_with_every_figure_and_the_summary_first(built
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
     assert len(images) >= 5 and all(done and width > 0 for done, width, _ in images), images
     assert "supported" in browser.find_element("css selector", "table").text
+
+
+def test_the_sweep_summary_has_every_job_in_order(fake_sweep, capsys):
+    from omegaconf import OmegaConf
+
+    from inductive.training.sweep import SWEEP_TABLE, SweepSummary
+
+    sweep = fake_sweep(lecture_holds(), seeds=2, name="summed")
+    SweepSummary().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}}))
+    table = pd.read_csv(sweep / SWEEP_TABLE)
+    assert list(table["job"].str.split("_").str[0].astype(int)) == list(range(8))
+    assert set(table["status"]) == {"completed"} and table["gap"].notna().all()
+    assert f"python -m inductive.report {sweep}" in capsys.readouterr().out
