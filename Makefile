@@ -10,6 +10,7 @@ APT_TEST := chromium chromium-driver
 
 # Debian packages, where apt-get is there and we may use it (root or passwordless sudo); skipped elsewhere.
 define apt_install
+	@echo "set-up: Debian packages $(1)"
 	@if command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  dpkg -s $(1) >/dev/null 2>&1 || $$SUDO apt-get install -y -q $(1) >/dev/null 2>&1 || \
@@ -24,9 +25,11 @@ system-test: system-data
 	$(call apt_install,$(APT_TEST))
 
 $(BIN)/python: pyproject.toml
+	@echo "set-up: creating $(VENV) and installing inductive with its dev extra (TensorFlow, about a minute)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev]"
+	@echo "set-up: done"
 	@touch $@
 
 setup: system-data $(BIN)/python

@@ -177,3 +177,17 @@ def test_a_npy_given_as_data_path_is_a_data_error(tmp_path):
     np.save(path, np.zeros((2, 2)))
     with pytest.raises(data.DataError, match="images.npy"):
         data.read_npz(path)
+
+
+def test_offline_tfds_is_not_asked_to_download(monkeypatch):
+    asked = {}
+
+    def load(name, split, as_supervised, data_dir, download, **kwargs):
+        asked["download"] = download
+        raise AssertionError("could not find data")
+
+    monkeypatch.setattr(data, "online", lambda: False)
+    monkeypatch.setattr(tfds, "load", load)
+    with pytest.raises(AssertionError):
+        data.read_tfds("mnist", None, True, None)
+    assert asked == {"download": False}

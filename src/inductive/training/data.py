@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import logging
 import pickle
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,9 +187,27 @@ def read_path(path: str | Path) -> Arrays:
     return read_idx_folder(path)
 
 
+def online(host: str = "storage.googleapis.com", port: int = 443, timeout: float = 3.0) -> bool:
+    """Whether TFDS's download host answers; offline, TFDS would retry with backoff for minutes."""
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def read_tfds(name: str, data_dir: str | None, download: bool, manual_dir: str | None) -> Arrays:
-    """Both splits of a TFDS image dataset as NumPy arrays (downloads and prepares on first use)."""
+    """Both splits of a TFDS image dataset as NumPy arrays (downloads and prepares on first use).
+
+    Without a network a download is not attempted: TFDS then loads what is already prepared in
+    `data_dir`, or fails at once, and the caller names the other sources.
+    """
     import tensorflow_datasets as tfds
+
+    if download and not manual_dir and not online():
+        log.warning("TFDS's download host cannot be reached: using only data already prepared in %s",
+                    data_dir or "~/tensorflow_datasets")
+        download = False
 
     kwargs = {}
     if manual_dir:
@@ -221,8 +240,7 @@ def read_arrays(data: DictConfig) -> tuple[Arrays, str]:
     cache = Path(data.cache_dir).expanduser() / f"tfds-{tfds_cfg.name}.npz" if data.cache_dir else None
     if cache is not None and cache.is_file():
         return read_npz(cache), f"tfds {tfds_cfg.name} (cached in {cache})"
-    log.info("reading %s with TensorFlow Datasets (a download needs internet; offline it fails after retries)",
-             tfds_cfg.name)
+    log.info("reading %s with TensorFlow Datasets", tfds_cfg.name)
     try:
         arrays = read_tfds(tfds_cfg.name, tfds_cfg.data_dir, tfds_cfg.download, tfds_cfg.manual_dir)
     except Exception as err:  # TFDS raises many kinds (network, checksum, missing files)
