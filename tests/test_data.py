@@ -191,3 +191,18 @@ def test_offline_tfds_is_not_asked_to_download(monkeypatch):
     with pytest.raises(AssertionError):
         data.read_tfds("mnist", None, True, None)
     assert asked == {"download": False}
+
+
+def test_each_seed_draws_its_own_training_subset_and_validation_split(composed):
+    x, y = make_images(400, seed=3)
+    arrays = (x, y, x[:50], y[:50])
+
+    def drawn(seed):
+        cfg = composed("+experiment=evidence_protocol", f"seed={seed}", "data.image_shape=[12,12,1]",
+                       "data.num_classes=3", "data.val_size=100", "data.train_size=200")
+        x_train, _, x_val, *_ = data.split_and_scale(arrays, cfg.data)
+        return x_train, x_val
+
+    (a_train, a_val), (b_train, b_val), (c_train, _) = drawn(0), drawn(1), drawn(0)
+    assert not np.array_equal(a_train, b_train) and not np.array_equal(a_val, b_val)
+    np.testing.assert_array_equal(a_train, c_train)
