@@ -170,3 +170,21 @@ def test_a_failure_in_shift_evaluation_is_recorded_not_left_running(tiny_npz, tm
         run(cfg, tmp_path / "run")
     summary = json.loads((tmp_path / "run" / record.SUMMARY).read_text())
     assert summary["status"] == "failed" and "out of memory while shifting" in summary["error"]
+
+
+def test_tensorboard_logs_hold_the_runs_hparams(tiny_npz, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=1", "trainer.tensorboard=true",
+                         "model=gap", "seed=3")
+    run(cfg, tmp_path / "run")
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard" / "hparams"))
+    events.Reload()
+    content = events.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+    assert start.hparams["model"].string_value == "gap" and start.hparams["seed"].number_value == 3
+    assert start.hparams["learning_rate"].number_value == pytest.approx(cfg.trainer.learning_rate)
+    assert {"final_val_accuracy", "test_accuracy"} <= set(events.Tags()["tensors"])
+    assert list((tmp_path / "run" / "tensorboard").glob("train/events.*"))

@@ -122,6 +122,7 @@ SCHEMA: dict[str, Check] = {
     "trainer.threads": ((lambda v: v in (None, "auto") or (_int(v) and v > 0)),
                         "null (TensorFlow's default), auto (under a parallel launcher) or a positive int"),
     "trainer.resume": boolean(),
+    "trainer.tensorboard": boolean(),
     "shift.enabled": boolean(),
     "shift.max_shift": maybe(positive_int(), "null (a quarter of the image)"),
     "shift.fills": ((lambda v: isinstance(v, list) and v and all(x in ("zero", "wrap") for x in v)),

@@ -16,7 +16,7 @@ from tensorflow.python.framework import config as tf_framework_config  # disable
 from omegaconf import DictConfig, OmegaConf
 
 from inductive.training import data as data_module
-from inductive.training import matching, precision, record, shift
+from inductive.training import matching, precision, record, shift, tensorboard
 from inductive.training.callbacks import (TRAIN_EVAL, AtomicBackupAndRestore, EpochClock, StopWhenFit,
                                            TrainEval)
 from inductive.training.config import ConfigError, check
@@ -93,6 +93,8 @@ def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool, splits: data_modul
     if trainer.resume:
         found.append(AtomicBackupAndRestore(str(run_dir / BACKUP)))
     found.append(keras.callbacks.TerminateOnNaN())
+    if trainer.tensorboard:
+        found.append(tensorboard.callback(run_dir))
     if trainer.stop == "fit":
         earlier = record.read_history(run_dir) if resuming else None
         pairs = [] if earlier is None or earlier.empty else list(
@@ -187,5 +189,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
               "epoch_mean_s": float(history["epoch_time_s"].mean()),
               "total_s": time.perf_counter() - start + splits.load_seconds},
     )
+    if trainer.tensorboard:
+        tensorboard.write_hparams(run_dir, summary)
     record.write_json_atomic(run_dir / record.SUMMARY, summary)
     return summary
