@@ -1,0 +1,122 @@
+"""Time to evidence: a preset's wall time beside its compute floor on this machine.
+
+Runs the preset (default `evidence_quick`) as `python -m inductive.run -m` would, into a fresh sweep
+folder, then counts the work every job did from its own records: per epoch, training (3x the forward
+pass: forward, backward for inputs and for weights) over the training images, a forward pass over the
+validation images and over the eval-mode training sample; then the test set and the shifted test sets
+once. FLOPs per image are 2x the multiply-accumulates of the closed forms (`inductive.arithmetic`; a
+LocallyConnected2D layer does the multiply-accumulates of the Conv2D it mirrors). The floor is those
+FLOPs divided by the matrix-multiply peak measured here in the precision the runs used. The ratio
+wall / floor says how much start-up, input pipeline, small batches and framework overhead cost.
+
+    python benchmarks/evidence.py [preset=evidence_quick] [data=fashion_mnist] [sweep=DIR] [OVERRIDE ...]
+
+`sweep=DIR` reads an existing sweep instead of running one (its wall time from the jobs' timestamps).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import pandas as pd  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+
+from inductive.arithmetic import layer_arithmetic  # noqa: E402
+from inductive.training.models import build_model  # noqa: E402
+from inductive.training.record import find_run_dirs, read_summary  # noqa: E402
+
+
+def matmul_peak_gflops(dtype: tf.DType, n: int = 2048, repeats: int = 10) -> float:
+    """Best-of n x n matmul rate in `dtype`: the ceiling dense conv/matmul kernels can reach here."""
+    a, b = tf.cast(tf.random.normal((n, n)), dtype), tf.cast(tf.random.normal((n, n)), dtype)
+    matmul = tf.function(lambda: tf.matmul(a, b))
+    matmul().numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul().numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def forward_flops(model_cfg: dict, image_shape: list[int], classes: int) -> int:
+    """2 x multiply-accumulates per image of the model the run built."""
+    model = build_model(OmegaConf.create(model_cfg), tuple(image_shape), classes)
+    macs = 0
+    for layer in model.layers:
+        name = "Conv2D" if type(layer).__name__ == "LocallyConnected2D" else type(layer).__name__
+        macs += layer_arithmetic(name, layer.get_config(), layer.input.shape[1:]).macs
+    return 2 * macs
+
+
+def job_work(run_dir: Path) -> dict | None:
+    summary = read_summary(run_dir)
+    if not isinstance(summary, dict) or summary.get("status") != "completed":
+        return None
+    cfg, sizes = summary["config"], summary["data"]
+    per_image = forward_flops(cfg["model"], cfg["data"]["image_shape"], cfg["data"]["num_classes"])
+    epochs = summary["epochs_run"]
+    train_eval = min(sizes["train_size"], cfg["trainer"]["fit"].get("train_eval_images") or sizes["train_size"])
+    shift = cfg["shift"]
+    shifted = 0
+    if shift["enabled"]:
+        max_shift = (summary.get("shift") or {}).get("max_shift", 0)
+        shifted = min(shift["max_images"] or sizes["test_size"], sizes["test_size"]) * (
+            1 + 3 * max_shift * len(shift["fills"]))
+    images = {"train (3x forward)": 3 * epochs * sizes["train_size"], "validation": epochs * sizes["val_size"],
+              "eval-mode train": epochs * train_eval, "test": sizes["test_size"], "shifted test": shifted}
+    return {"job": run_dir.name, "precision": summary["device"]["precision"], "time_s": summary["time"]["total_s"],
+            **{k: v * per_image for k, v in images.items()}}
+
+
+def run_preset(preset: str, overrides: list[str], sweep: Path) -> float:
+    args = [sys.executable, "-m", "inductive.run", "-m", f"+experiment={preset}", f"hydra.sweep.dir={sweep}",
+            *overrides]
+    start = time.perf_counter()
+    subprocess.run(args, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str]) -> int:
+    opts = {"preset": "evidence_quick", "sweep": None}
+    overrides = []
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        if key in opts:
+            opts[key] = value
+        else:
+            overrides.append(arg)
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep = Path(opts["sweep"] or Path(tmp) / "sweep")
+        wall = run_preset(opts["preset"], overrides, sweep) if not opts["sweep"] else None
+        work = pd.DataFrame([w for d in find_run_dirs([sweep]) if d != sweep and (w := job_work(d))])
+    if work.empty:
+        print("no completed jobs to measure")
+        return 1
+    policy = work["precision"].mode().iloc[0]
+    dtype = tf.bfloat16 if "bfloat16" in policy else tf.float16 if "float16" in policy else tf.float32
+    peak = matmul_peak_gflops(dtype)
+    phases = [c for c in work.columns if c not in ("job", "precision", "time_s")]
+    flops = work[phases].sum()
+    floor = flops.sum() / (peak * 1e9)
+    wall = wall if wall is not None else work["time_s"].sum()
+    print(json.dumps({"preset": opts["preset"] if not opts["sweep"] else None, "sweep": opts["sweep"],
+                      "jobs": len(work), "precision": policy,
+                      "matmul_peak_gflops": round(peak, 1), "wall_s": round(wall, 1),
+                      "compute_floor_s": round(floor, 1), "wall_over_floor": round(wall / floor, 2),
+                      "sum_of_job_times_s": round(float(work["time_s"].sum()), 1),
+                      "share_of_flops": {k: round(float(v / flops.sum()), 3) for k, v in flops.items()}}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
