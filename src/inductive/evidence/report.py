@@ -89,22 +89,28 @@ def conditions_table(tables: Tables) -> pd.DataFrame:
 
 
 def claim_section(finding: Finding, drawn: list[Path], datasets: list[str]) -> list[str]:
+    """A claim in the body: the lecture's words, how it is judged, the verdict per dataset and its slides."""
     spec = finding.spec
     heading = f"## {spec.number}. {spec.statement}" if spec.lecture else f"## Control {spec.number}. {spec.statement}"
     lines = [heading, "", f"> {spec.quote}", "", spec.method, ""]
     for d in datasets:
         cell = finding.cells[d]
         lines.append(f"- **{DATASET_NAMES.get(d, d)}: {cell.verdict}**" + (f". {cell.reason}" if cell.reason else ""))
-    lines.append("")
-    lines += [f"![{p.stem}]({p.name})" for p in drawn if p.suffix == ".png"]
+    lines += ["", *[f"![{p.stem}]({p.name})" for p in drawn if p.suffix == ".png"], ""]
+    return lines + [f"- {note}" for note in finding.notes]
+
+
+def appendix_section(finding: Finding) -> list[str]:
+    """A claim's evidence tables, per condition: what the verdicts rest on, for whoever checks them."""
+    spec, lines = finding.spec, []
     for name in ("verdicts", "per_model"):
         table = finding.tables.get(name)
         if table is not None and not table.empty:
             lines += ["", markdown_table(table)]
     others = [n for n in finding.tables if n not in ("verdicts", "per_model")]
-    lines += ["", "Tables: " + ", ".join(f"[claim{spec.number}_{n}.csv](claim{spec.number}_{n}.csv)" for n in others)
-              if others else "", ""]
-    return lines + [f"- {note}" for note in finding.notes]
+    if others:
+        lines += ["", "Tables: " + ", ".join(f"[claim{spec.number}_{n}.csv](claim{spec.number}_{n}.csv)" for n in others)]
+    return [f"### {spec.number}. {spec.statement}", *lines, ""] if lines else []
 
 
 def render(command: str, tables: Tables, findings: list[Finding], effects: pd.DataFrame, drawn: dict[int, list[Path]],
@@ -122,6 +128,9 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
              "## Conditions", "", markdown_table(conditions_table(tables)), ""]
     for finding in findings:
         lines += claim_section(finding, drawn.get(finding.spec.number, []), datasets) + [""]
+    lines += ["## Appendix: the evidence per claim and condition", ""]
+    for finding in findings:
+        lines += appendix_section(finding)
     left_out = runs[runs["status"] != "completed"]
     lines += ["## Appendix: runs left out of the statistics", "",
               markdown_table(left_out[["run_id", "status", "epochs_run", "error"]]) if not left_out.empty
