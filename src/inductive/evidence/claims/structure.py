@@ -71,7 +71,22 @@ def conv_params(tables: Tables) -> Finding:
                               f"{len(group)} conv layers; dense on the same input and output needs "
                               f"{_span(group['ratio'])} the parameters"
                               + (f"; {mismatch} recorded counts differ from the closed form" if mismatch else ""))
-    return Finding(cells, {"layers": table}, figures=[("ratios", "layers")])
+    return Finding(cells, {"layers": table}, figures=[("ratios", "layers")], notes=whole_model_notes(lay))
+
+
+def whole_model_notes(lay: pd.DataFrame) -> list[str]:
+    """Where the per-layer saving does not carry to the whole model: conv_flatten's dense layer after the flatten."""
+    notes = []
+    totals = lay.drop_duplicates(["dataset", "model", "position"]).groupby(["dataset", "model"])["trainable"].sum()
+    for dataset in lay["dataset"].unique():
+        if (dataset, "dense") in totals and (dataset, "conv_flatten") in totals:
+            dense, conv = totals[(dataset, "dense")], totals[(dataset, "conv_flatten")]
+            if conv > dense:
+                notes.append(f"{dataset}: each conv layer is far smaller than its dense equivalent, yet the conv_flatten "
+                             f"model as a whole has {conv / dense:.1f}x the dense model's parameters ({conv:,} vs "
+                             f"{dense:,}): the Dense layer after the flatten holds most of them. Weight sharing saves "
+                             "parameters per layer, not per architecture.")
+    return notes
 
 
 @register(2, "equivalence", "A conv layer whose kernel covers the whole input is a dense layer with `filters` units",
