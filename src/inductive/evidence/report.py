@@ -72,6 +72,18 @@ def summary_table(findings: list[Finding], datasets: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reasons(findings: list[Finding], datasets: list[str]) -> list[str]:
+    """One line per claim and dataset that was judged: why the cell says what it says."""
+    lines = []
+    for f in findings:
+        for d in datasets:
+            cell = f.cells[d]
+            if cell.verdict != "not run" and cell.reason:
+                label = f.spec.number if f.spec.lecture else f"control {f.spec.number}"
+                lines.append(f"- **{label}, {DATASET_NAMES.get(d, d)}**: {cell.reason}")
+    return lines
+
+
 def contradictions(effects: pd.DataFrame) -> list[str]:
     """Every effect whose interval lies below 0 (against the lecture), deciding or context."""
     against = effects[effects["high"] < 0]
@@ -120,6 +132,7 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
     lines = ["# The lecture's claims, tested", "",
              f"`{command}`: {plural(len(runs), 'run')} ({counts}), seeds {seed_list(runs['seed'])}.", "",
              markdown_table(summary_table(findings, datasets)), "",
+             "Why:", "", *reasons(findings, datasets), "",
              "![claims at a glance](glance.png)", "", "![effects at a glance](glance_effects.png)", "",
              "## How verdicts are made", "",
              *[f"{i}. {rule}" for i, rule in enumerate(stats.RULES, start=1)], "",

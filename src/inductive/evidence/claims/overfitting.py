@@ -70,14 +70,15 @@ def pair_runs(tables: Tables, condition: str, more: str, less: str) -> pd.DataFr
 
 def effects_of(pair: pd.DataFrame, more: str, less: str) -> tuple[list[tuple[Measure, stats.Effect, bool]], list[str]]:
     """Each measure's effect for the pair, whether it decides here, and the flags (models that did not fit)."""
-    unfit = [m for m in (more, less) if not pair.loc[pair["model"] == m, "fitted"].all()]
+    fits = {m: pair.loc[pair["model"] == m, "fitted"] for m in (more, less)}
+    unfit = [m for m, f in fits.items() if not f.all()]
     found = []
     for measure in MEASURES:
         a, b = per_seed(pair, more, measure.column), per_seed(pair, less, measure.column)
         effect = stats.paired_effect(a, b) if measure.sign > 0 else stats.paired_effect(b, a)
         decides = measure.decides and not (measure is GAP_AT_STOP and unfit)
         found.append((measure, effect, decides))
-    return found, [f"{m} does not fit" for m in unfit]
+    return found, [f"{m} does not fit ({int(fits[m].sum())} of {len(fits[m])} runs fitted)" for m in unfit]
 
 
 def per_model_table(pair: pd.DataFrame, condition: str) -> pd.DataFrame:

@@ -120,8 +120,9 @@ def pooling_weights(tables: Tables) -> Finding:
     cells = {}
     for dataset, group in pools.groupby("dataset", sort=False):
         weighted = int(((group["trainable"] > 0) | (group["non_trainable"] > 0)).sum())
+        kinds = group["class"].nunique()
         cells[dataset] = Cell(SUPPORTED if weighted == 0 else CONTRADICTED, f"{weighted} of {len(group)} with weights",
-                              f"{len(group)} pooling layers of {group['class'].nunique()} kinds, {weighted} with weights")
+                              f"{len(group)} pooling layers of {kinds} kind{'s' * (kinds != 1)}, {weighted} with weights")
     every_layer = lay[["dataset", "model", "position", "name", "class", "trainable", "non_trainable"]]
     return Finding(cells, {"pooling_layers": table, "layers": every_layer}, figures=[("layer_weights", "layers")])
 
