@@ -19,3 +19,13 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path: Path):
     info.write_text("processor : 0\nflags : fpu sse2 avx512f avx512_bf16 amx_tile\n")
     assert cpu_bf16_flags(info) == ["avx512_bf16"]
     assert cpu_bf16_flags(tmp_path / "missing") == []
+
+
+def test_the_model_prepare_builds_computes_in_the_asked_precision(composed):
+    from inductive.training.train import prepare
+
+    for precision, dtype in (("mixed_bfloat16", "bfloat16"), ("mixed_float16", "float16"), ("float32", "float32")):
+        model, why = prepare(composed("model=conv_flatten", f"trainer.precision={precision}"))
+        conv = next(layer for layer in model.layers if layer.weights)
+        assert conv.compute_dtype == dtype and conv.variable_dtype == "float32" and why == "trainer.precision"
+        assert model.layers[-1].compute_dtype == "float32"  # the classifier's softmax stays float32
