@@ -188,3 +188,11 @@ def test_tensorboard_logs_hold_the_runs_hparams(tiny_npz, tmp_path):
     assert start.hparams["learning_rate"].number_value == pytest.approx(cfg.trainer.learning_rate)
     assert {"final_val_accuracy", "test_accuracy"} <= set(events.Tags()["tensors"])
     assert list((tmp_path / "run" / "tensorboard").glob("train/events.*"))
+
+
+def test_model_txt_holds_the_whole_summary_with_parameter_counts(composed):
+    from inductive.training.train import prepare
+
+    model, _ = prepare(composed("model=conv_flatten"))
+    text = record.model_summary_text(model)
+    assert "Param #" in text and "401,536" in text  # the Dense layer after the flatten

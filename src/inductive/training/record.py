@@ -54,9 +54,19 @@ def parameter_counts(model: keras.Model) -> dict[str, Any]:
             "layers": layers}
 
 
-def model_summary_text(model: keras.Model) -> str:
+def model_summary_text(model: keras.Model, width: int = 110) -> str:
+    """The whole Keras summary, Param # column included: Keras renders it with rich, which cuts at the
+    console width (80 columns when not a terminal) unless COLUMNS says otherwise."""
     lines: list[str] = []
-    model.summary(print_fn=lambda line, line_break=True: lines.append(line), line_length=100)
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(width)
+    try:
+        model.summary(print_fn=lambda line, line_break=True: lines.append(line), line_length=width)
+    finally:
+        if saved is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved
     return "\n".join(lines) + "\n"
 
 
