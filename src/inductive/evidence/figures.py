@@ -72,14 +72,21 @@ def curves(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
             ax.set_title(model, color=color)
         for ax in axes.flat[len(models):]:
             ax.set_visible(False)
-        for ax in axes[-1]:
-            ax.set_xlabel("epoch")
-        for ax in axes[:, 0]:
-            ax.set_ylabel("accuracy (fraction; y not from 0)")
+        for ax in axes.flat:
+            ax.tick_params(labelbottom=True)  # a panel above a hidden one keeps its epoch axis
+        fig.supxlabel("epoch")
+        fig.supylabel("accuracy (fraction; the axis does not start at 0)")
         axes.flat[0].plot([], [], "k--", label="train (eval mode)")
         axes.flat[0].plot([], [], "k-", label="validation")
         axes.flat[0].plot([], [], "k|", markersize=12, linestyle="none", label="stop")
-        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=13)
+        handles = axes.flat[0].get_legend_handles_labels()
+        if len(models) < axes.size:  # an empty panel holds the legend
+            spare = axes.flat[len(models)]
+            spare.set_visible(True)
+            spare.axis("off")
+            spare.legend(*handles, loc="center", fontsize=14)
+        else:
+            fig.legend(*handles, loc="outside right upper", fontsize=13)
         _title(fig, title)
         return save_figure(fig, stem)
 
