@@ -12,7 +12,7 @@ from conftest import tiny_overrides
 
 pytestmark = pytest.mark.slow  # trains and kills real runs
 
-EPOCHS = 12
+EPOCHS = 30  # long enough that a signal is handled before the run could finish, even on a loaded machine
 
 
 def start(args, cwd):
