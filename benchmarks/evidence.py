@@ -33,19 +33,7 @@ from omegaconf import OmegaConf  # noqa: E402
 from inductive.arithmetic import layer_arithmetic  # noqa: E402
 from inductive.training.models import build_model  # noqa: E402
 from inductive.training.record import find_run_dirs, read_summary  # noqa: E402
-
-
-def matmul_peak_gflops(dtype: tf.DType, n: int = 2048, repeats: int = 10) -> float:
-    """Best-of n x n matmul rate in `dtype`: the ceiling dense conv/matmul kernels can reach here."""
-    a, b = tf.cast(tf.random.normal((n, n)), dtype), tf.cast(tf.random.normal((n, n)), dtype)
-    matmul = tf.function(lambda: tf.matmul(a, b))
-    matmul().numpy()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        matmul().numpy()
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best / 1e9
+from throughput import matmul_peak_gflops  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 
 def forward_flops(model_cfg: dict, image_shape: list[int], classes: int) -> int:

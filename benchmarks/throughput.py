@@ -30,9 +30,9 @@ from inductive.training.config import config_dir  # noqa: E402
 from inductive.training.train import prepare, run  # noqa: E402
 
 
-def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """Best-of float32 n x n matmul rate: the ceiling dense conv/matmul kernels can reach here."""
-    a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
+def matmul_peak_gflops(dtype: tf.DType = tf.float32, n: int = 2048, repeats: int = 10) -> float:
+    """Best-of n x n matmul rate in `dtype`: the ceiling dense conv/matmul kernels can reach here."""
+    a, b = tf.cast(tf.random.normal((n, n)), dtype), tf.cast(tf.random.normal((n, n)), dtype)
     matmul = tf.function(lambda: tf.matmul(a, b))
     matmul().numpy()
     best = float("inf")
