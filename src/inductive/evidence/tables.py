@@ -8,6 +8,7 @@ is the end of the first pass); history.csv keeps Keras's 0-based count.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from dataclasses import dataclass
@@ -87,8 +88,9 @@ def read_history(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
     """history.csv with epochs from 1 and every metric column, and a note when a row is cut or unreadable."""
     path = run_dir / HISTORY
     try:
-        raw = pd.read_csv(path)
-        unfinished = not path.read_bytes().endswith(b"\n")  # CSVLogger ends every row: the last one was cut
+        content = path.read_bytes()  # read once: parsed, and checked for a cut last row
+        raw = pd.read_csv(io.BytesIO(content))
+        unfinished = not content.endswith(b"\n")  # CSVLogger ends every row: the last one was cut
     except FileNotFoundError:
         return pd.DataFrame(columns=["epoch", *METRICS]), None
     except (OSError, ValueError) as err:
