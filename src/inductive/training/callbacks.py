@@ -40,7 +40,7 @@ class TrainEval(keras.callbacks.Callback):
         self.x, self.y, self.batch_size = x, y, batch_size
 
     def on_epoch_end(self, epoch, logs=None):
-        loss, accuracy = self.model.evaluate(self.x, self.y, batch_size=max(self.batch_size, 256), verbose=0)
+        loss, accuracy = self.model.evaluate(self.x, self.y, batch_size=self.batch_size, verbose=0)
         logs[f"{TRAIN_EVAL}_loss"], logs[f"{TRAIN_EVAL}_accuracy"] = float(loss), float(accuracy)
 
 

@@ -88,7 +88,7 @@ def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool, splits: data_modul
     """Order matters: metrics join the logs, then the CSV row is written, then the backup, then stop rules run."""
     trainer, stop = cfg.trainer, cfg.trainer.early_stopping
     sample = slice(None, trainer.fit.train_eval_images)
-    found = [EpochClock(), TrainEval(splits.x_train[sample], splits.y_train[sample], trainer.batch_size),
+    found = [EpochClock(), TrainEval(splits.x_train[sample], splits.y_train[sample], trainer.eval_batch_size),
              keras.callbacks.CSVLogger(str(run_dir / record.HISTORY), append=resuming)]
     if trainer.resume:
         found.append(AtomicBackupAndRestore(str(run_dir / BACKUP)))
@@ -160,18 +160,19 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
-                  batch_size=trainer.batch_size, epochs=trainer.epochs, shuffle=True,
+                  batch_size=trainer.batch_size, validation_batch_size=trainer.eval_batch_size,
+                  epochs=trainer.epochs, shuffle=True,
                   callbacks=callbacks(cfg, run_dir, resuming, splits), verbose=verbosity(trainer.verbose))
         train_seconds = time.perf_counter() - start
         history = record.dedupe_history(run_dir)
         diverged = history.empty or not np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
-        test_loss, test_accuracy = model.evaluate(splits.x_test, splits.y_test, batch_size=trainer.batch_size,
+        test_loss, test_accuracy = model.evaluate(splits.x_test, splits.y_test, batch_size=trainer.eval_batch_size,
                                                   verbose=0)
         if cfg.shift.enabled and not diverged:  # inside the handler: a failure here is recorded, never `running`
             shift_table = shift.shift_evaluation(
                 model, splits.x_test, splits.y_test,
                 cfg.shift.max_shift or shift.default_max_shift(splits.x_test.shape[1:]),
-                tuple(cfg.shift.fills), trainer.batch_size, cfg.shift.max_images, splits.blank)
+                tuple(cfg.shift.fills), trainer.eval_batch_size, cfg.shift.max_images, splits.blank)
             record.write_csv_atomic(run_dir / record.SHIFT, shift_table)
             summary["shift"] = record.shift_metrics(shift_table)
     except Exception as err:
