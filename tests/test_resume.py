@@ -48,7 +48,7 @@ def test_killed_run_resumes_with_every_epoch_once(tiny_npz, tmp_path, sig):
     assert list(resumed.epoch) == list(range(EPOCHS))
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["resumed"] and summary["epochs_run"] == EPOCHS
-    assert not (run_dir / "backup").exists()  # Keras deletes the backup once training ends
+    assert not (run_dir / "backup").exists()  # deleted once summary.json says completed
 
     third = start(args, tmp_path)  # a finished run folder is never overwritten
     assert third.wait(timeout=120) == 2 and "already holds a completed run" in third.stderr.read()

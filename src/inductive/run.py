@@ -18,6 +18,7 @@ from omegaconf import DictConfig  # noqa: E402
 
 from inductive.training.config import ConfigError, config_dir  # noqa: E402
 from inductive.training.data import DataError  # noqa: E402
+from inductive.training.folders import FinishedRun  # noqa: E402
 
 log = logging.getLogger("inductive")
 
@@ -58,13 +59,27 @@ def objective(summary: dict, key: str | None) -> float | None:
     return float(value) if isinstance(value, (int, float)) else float("nan")
 
 
+def record_failure(run_dir: Path, cfg: DictConfig, err: Exception) -> None:
+    """A sweep job that failed before training: `failed` with its error, over whatever summary it had."""
+    from omegaconf import OmegaConf
+
+    from inductive.training import record
+
+    earlier = read_summary(run_dir / "summary.json")
+    summary = earlier if isinstance(earlier, dict) else {
+        "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
+        "config": OmegaConf.to_container(cfg, resolve=True)}
+    summary.update(status="failed", error=f"{type(err).__name__}: {err}")
+    record.write_failure(run_dir / "summary.json", summary)
+
+
 _STARTED = []  # set once a job starts: an exit 1 before that is Hydra's own error (a bad override)
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def main(cfg: DictConfig) -> float | None:
     _STARTED.append(True)
-    from inductive.training.train import FinishedRun, run  # TensorFlow loads only once the config has composed
+    from inductive.training.train import run  # TensorFlow loads only once the config has composed
 
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
@@ -82,8 +97,9 @@ def main(cfg: DictConfig) -> float | None:
         return objective(done.summary, cfg.objective)
     except (ConfigError, DataError) as err:
         log.error("%s", err)
-        if in_sweep:
-            return  # one bad job must not stop the others
+        if in_sweep:  # one bad job must not stop the others; its folder says why it did not run
+            record_failure(run_dir, cfg, err)
+            return objective({}, cfg.objective)
         sys.exit(2)
     except Exception:
         summary = read_summary(run_dir / "summary.json")
@@ -91,7 +107,7 @@ def main(cfg: DictConfig) -> float | None:
         log.exception("run failed%s", f"; the error is recorded in {run_dir / 'summary.json'}" if recorded else
                       " before its summary.json could record it")
         if in_sweep:
-            return
+            return objective({}, cfg.objective)
         sys.exit(1)
     print("\n" + result_table(summary) + f"\n\nrun folder: {run_dir}")
     return objective(summary, cfg.objective)

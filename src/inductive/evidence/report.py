@@ -128,7 +128,8 @@ def appendix_section(finding: Finding) -> list[str]:
 def render(command: str, tables: Tables, findings: list[Finding], effects: pd.DataFrame, drawn: dict[int, list[Path]],
            datasets: list[str]) -> str:
     runs = tables.runs
-    counts = ", ".join(f"{n} {s}" for s, n in runs["status"].value_counts().items())
+    counts = ", ".join([*(f"{n} {s}" for s, n in runs["status"].value_counts().items()),
+                        *([f"{len(tables.not_started)} never started"] if tables.not_started else [])])
     lines = ["# The lecture's claims, tested", "",
              f"`{command}`: {plural(len(runs), 'run')} ({counts}), seeds {seed_list(runs['seed'])}.", "",
              markdown_table(summary_table(findings, datasets)), "",
@@ -148,6 +149,9 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
     lines += ["## Appendix: runs left out of the statistics", "",
               markdown_table(left_out[["run_id", "status", "epochs_run", "error"]]) if not left_out.empty
               else "None: every run completed.", ""]
+    if tables.not_started:
+        lines += [f"Planned in the sweep's multirun.yaml but never started ({len(tables.not_started)}): run the "
+                  "sweep's command again to finish it.", "", *[f"- `{job}`" for job in tables.not_started], ""]
     flagged = runs[runs["notes"].notna()] if "notes" in runs else runs.iloc[:0]
     if not flagged.empty:
         lines += ["Runs whose files disagree or are cut (used as read):", "",

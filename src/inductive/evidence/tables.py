@@ -21,6 +21,7 @@ from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
 from inductive.training.record import HISTORY, SHIFT, SHIFT_COLUMNS, SUMMARY, find_run_dirs, run_id
+from inductive.training.sweep import never_started
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Tables:
     layers: pd.DataFrame   # run x layer
     shifts: pd.DataFrame   # run x direction x shift x fill
     equivalence: pd.DataFrame | None = None  # input shape: the Keras conv == dense check (conv_questions)
+    not_started: tuple[str, ...] = ()  # planned sweep jobs (multirun.yaml) with no folder, as their overrides
 
     @property
     def completed(self) -> pd.DataFrame:
@@ -236,10 +238,13 @@ def collect(roots: list[Path]) -> Tables:
     log.info("read %d runs: %s", len(runs_table), runs_table["status"].value_counts().to_dict())
     identity = ["run_id", "model", "seed", "dataset", "condition"]
     shifts_table = runs_table[identity].merge(pd.concat(shifts, ignore_index=True), on="run_id")
+    not_started = tuple(f"{root.name}: {job}" for root in roots for job in never_started(root, run_dirs))
+    for job in not_started:
+        log.warning("planned but never started: %s", job)
     return Tables(runs_table, pd.concat(epochs, ignore_index=True).astype({"epoch": int, "value": float}),
                   pd.DataFrame(layers, columns=["run_id", "position", "name", "class", "input_shape",
                                                 "output_shape", "trainable", "non_trainable"]),
-                  shifts_table[[*identity, *SHIFT_COLUMNS]])
+                  shifts_table[[*identity, *SHIFT_COLUMNS]], not_started=not_started)
 
 
 def _size(value: Any) -> str:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
+
+from inductive.training import folders
 
 TRAIN_EVAL = "train_eval"  # history.csv columns train_eval_loss, train_eval_accuracy; the epochs table's split
 
@@ -84,6 +87,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
+        # h5py can crash the process on a full disk: fail as a Python error first, so the run records it
+        folders.require_space(Path(self.backup_dir), 4 * self.model.count_params() + folders.MIB)
         staged = os.path.join(self.backup_dir, "staged.weights.h5")
         self.model.save_weights(staged, overwrite=True)
         os.replace(staged, self._weights_path)  # weights first: a kill before the metadata redoes one epoch

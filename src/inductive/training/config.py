@@ -62,26 +62,72 @@ class CheckBeforeRun(Callback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         self._check_or_exit(config)
+        self._check_folder_or_exit(config, Path(config.hydra.run.dir), "hydra.run.dir")
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from hydra.core.global_hydra import GlobalHydra
         from hydra.core.override_parser.overrides_parser import OverridesParser
         from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+        from omegaconf import open_dict
 
+        self._check_or_exit_writable(Path(config.hydra.sweep.dir), "hydra.sweep.dir", config)
         if "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
             return
         params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
         parsed = OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task])
         loader = GlobalHydra.instance().config_loader()
+        num = 0
         for batch in BasicSweeper.split_arguments(parsed, None):
             for overrides in batch:
-                self._check_or_exit(loader.load_sweep_config(config, list(overrides)), overrides)
+                job = loader.load_sweep_config(config, list(overrides))
+                self._check_or_exit(job, overrides)
+                with open_dict(job):
+                    job.hydra.job.num = num  # as the launcher numbers it: the job's folder name uses it
+                self._check_folder_or_exit(job, Path(job.hydra.sweep.dir) / str(job.hydra.sweep.subdir),
+                                           "hydra.sweep.dir", overrides, finished_ok=True)
+                num += 1
 
     @staticmethod
     def _check_or_exit(config: DictConfig, overrides: list[str] | None = None) -> None:
         try:
             check(config)
         except ConfigError as err:
-            job = f" (sweep job {' '.join(overrides)})" if overrides else ""
-            print(f"error: {err}{job}", file=sys.stderr)
-            sys.exit(2)
+            _exit_with(err, overrides)
+
+    @staticmethod
+    def _check_or_exit_writable(folder: Path, key: str, config: DictConfig) -> None:
+        from inductive.training import folders, matching
+
+        try:
+            params = matching.count_params(matching.sized(config.model, tuple(config.data.image_shape),
+                                                          config.data.num_classes)[0],
+                                           tuple(config.data.image_shape), config.data.num_classes)
+            folders.check_writable(folder, key, folders.space_needed(params))
+        except ConfigError as err:
+            _exit_with(err)
+
+    @classmethod
+    def _check_folder_or_exit(cls, config: DictConfig, run_dir: Path, key: str, overrides: list[str] | None = None,
+                              finished_ok: bool = False) -> None:
+        """Before Hydra writes the folder's .hydra/: a refused run leaves a finished or interrupted one as it was."""
+        from omegaconf import OmegaConf
+
+        from inductive.training import folders
+
+        if overrides is None:
+            cls._check_or_exit_writable(run_dir, key, config)
+        asked = {key: OmegaConf.to_container(config[key], resolve=True) if OmegaConf.is_config(config[key])
+                 else config[key] for key in config if key != "hydra"}  # the config the job will get
+        try:
+            folders.resume_state(run_dir, asked)
+        except folders.FinishedRun as err:
+            if not finished_ok:
+                _exit_with(err)
+        except ConfigError as err:
+            _exit_with(err, overrides)
+
+
+def _exit_with(err: Exception, overrides: list[str] | None = None) -> None:
+    job = f" (sweep job {' '.join(overrides)})" if overrides else ""
+    print(f"error: {err}{job}", file=sys.stderr)
+    sys.exit(2)

@@ -34,6 +34,17 @@ def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def write_failure(path: Path, payload: dict[str, Any]) -> None:
+    """A failed run's summary, even on a full disk: the atomic write needs a second file's worth of space,
+    so when that fails, the file is rewritten in place (its own blocks freed first) without the traceback."""
+    try:
+        write_json_atomic(path, payload)
+    except OSError:
+        path.with_name(f".{path.name}.tmp").unlink(missing_ok=True)
+        short = {key: value for key, value in payload.items() if key != "traceback"}
+        path.write_text(json.dumps(short, default=_jsonable) + "\n")
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()

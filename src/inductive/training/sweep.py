@@ -1,17 +1,55 @@
-"""What a sweep prints when its last job ends: one table of every job, and the report command for it."""
+"""What a sweep prints when its last job ends: one table of every job (those that never started too), the
+report command for it, and a non-zero exit when any job did not finish."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import sys
+
 import pandas as pd
+import yaml
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from inductive.training.record import find_run_dirs, read_summary
 
 SWEEP_TABLE = "sweep_summary.csv"
+MULTIRUN = "multirun.yaml"  # Hydra writes it when a sweep starts, before any job
+FINISHED = ("completed", "diverged")
+
+
+def planned_jobs(sweep_dir: Path) -> list[frozenset[str]] | None:
+    """Each job's overrides as the sweep's multirun.yaml plans them (basic sweeper); None when unknown."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        config = OmegaConf.load(sweep_dir / MULTIRUN)
+        if "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
+            return None
+        params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
+        parsed = OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task])
+    except Exception:  # no or unreadable multirun.yaml: the sweep's plan is not known
+        return None
+    return [frozenset(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+
+
+def job_overrides(run_dir: Path) -> frozenset[str] | None:
+    try:
+        return frozenset(yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or [])
+    except (OSError, yaml.YAMLError, TypeError):
+        return None
+
+
+def never_started(sweep_dir: Path, run_dirs: list[Path]) -> list[str]:
+    """The planned jobs with no folder, each as its overrides (a sweep killed before reaching them)."""
+    plan = planned_jobs(sweep_dir)
+    if plan is None:
+        return []
+    seen = {job_overrides(d) for d in run_dirs}
+    return [" ".join(sorted(job)) for job in plan if job not in seen]
 
 
 def job_row(run_dir: Path) -> dict[str, Any]:
@@ -33,7 +71,9 @@ def job_row(run_dir: Path) -> dict[str, Any]:
 
 def sweep_table(sweep_dir: Path) -> pd.DataFrame:
     """One row per job folder below `sweep_dir` (train_acc is eval-mode where recorded; gap = train - test)."""
-    rows = [job_row(d) for d in find_run_dirs([sweep_dir]) if d != sweep_dir]
+    run_dirs = [d for d in find_run_dirs([sweep_dir]) if d != sweep_dir]
+    rows = [job_row(d) for d in run_dirs]
+    rows += [{"job": f"({overrides})", "status": "not started"} for overrides in never_started(sweep_dir, run_dirs)]
     table = pd.DataFrame(rows)
     if "job" in table:
         order = table["job"].str.extract(r"^(\d+)_", expand=False).astype(float)
@@ -52,3 +92,8 @@ class SweepSummary(Callback):
         table.to_csv(sweep_dir / SWEEP_TABLE, index=False)
         print("\n" + table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         print(f"\nevery job: {sweep_dir / SWEEP_TABLE}\nclaims report: python -m inductive.report {sweep_dir}")
+        unfinished = table[~table["status"].isin(FINISHED)] if "status" in table else table
+        if len(unfinished):
+            print(f"\n{len(unfinished)} of {len(table)} jobs did not finish ({', '.join(sorted(set(unfinished.status)))}); "
+                  "run the same command again to retry them", file=sys.stderr)
+            sys.exit(1)

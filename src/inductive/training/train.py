@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 import traceback
@@ -16,16 +17,13 @@ from tensorflow.python.framework import config as tf_framework_config  # disable
 from omegaconf import DictConfig, OmegaConf
 
 from inductive.training import data as data_module
-from inductive.training import matching, precision, record, shift, tensorboard
+from inductive.training import folders, matching, precision, record, shift, tensorboard
 from inductive.training.callbacks import (TRAIN_EVAL, AtomicBackupAndRestore, EpochClock, StopWhenFit,
                                            TrainEval)
 from inductive.training.config import ConfigError, check
 from inductive.training.models import build_model
 
 log = logging.getLogger(__name__)
-
-BACKUP = "backup"  # Keras BackupAndRestore state of an unfinished run
-
 
 def configure_runtime(trainer: DictConfig) -> None:
     """Process-wide TensorFlow settings, set on every run so jobs of one process never inherit them.
@@ -91,7 +89,7 @@ def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool, splits: data_modul
     found = [EpochClock(), TrainEval(splits.x_train[sample], splits.y_train[sample], trainer.eval_batch_size),
              keras.callbacks.CSVLogger(str(run_dir / record.HISTORY), append=resuming)]
     if trainer.resume:
-        found.append(AtomicBackupAndRestore(str(run_dir / BACKUP)))
+        found.append(AtomicBackupAndRestore(str(run_dir / folders.BACKUP), delete_checkpoint=False))
     found.append(keras.callbacks.TerminateOnNaN())
     if trainer.tensorboard:
         found.append(tensorboard.callback(run_dir))
@@ -106,21 +104,14 @@ def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool, splits: data_modul
     return found
 
 
-class FinishedRun(ConfigError):
-    """The run folder already holds a finished run: never overwritten; a re-run sweep skips the job."""
-
-    def __init__(self, run_dir: Path, summary: dict[str, Any]):
-        super().__init__(f"hydra.run.dir={str(run_dir)!r} already holds a {summary['status']} run; "
-                         "give a new folder (or delete this one) to run again")
-        self.summary = summary
-
-
-def check_run_dir(run_dir: Path) -> bool:
-    """True when the folder holds an interrupted run to resume; refuses to overwrite a finished one."""
-    previous = record.read_summary(run_dir)
-    if isinstance(previous, dict) and previous.get("status") in ("completed", "diverged"):
-        raise FinishedRun(run_dir, previous)
-    return (run_dir / BACKUP).is_dir()
+def keep_trained_weights(model: keras.Model, run_dir: Path, epochs: int) -> None:
+    """The weights training ended with (early stopping may have restored earlier ones), then the mark that
+    says so: a run killed during evaluation resumes by evaluating them."""
+    backup = run_dir / folders.BACKUP
+    folders.require_space(backup, 4 * model.count_params() + folders.MIB)
+    model.save_weights(backup / "staged.weights.h5", overwrite=True)
+    os.replace(backup / "staged.weights.h5", backup / folders.WEIGHTS)
+    folders.mark_trained(run_dir, epochs)
 
 
 def verbosity(setting: str | int) -> int:
@@ -136,10 +127,16 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     Config and data errors raise before anything is trained; errors during training are
     recorded (status `failed`) and re-raised; a NaN loss ends the run as `diverged`.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
-    resuming = cfg.trainer.resume and check_run_dir(run_dir)
+    asked = OmegaConf.to_container(cfg, resolve=True)  # as asked: before sizing fills in widths
+    state = folders.resume_state(run_dir, asked)  # refuses a finished folder or a resume with other settings
+    state = state if cfg.trainer.resume else "new"
+    resuming = state != "new"
     model, precision_reason = prepare(cfg)
+    folders.check_writable(run_dir, "hydra.run.dir", folders.space_needed(model.count_params()))
     splits = data_module.load(cfg.data)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.trainer.resume:
+        folders.save_started_config(run_dir, asked)
     summary: dict[str, Any] = {
         "status": "running", "error": None, "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
         "config": OmegaConf.to_container(cfg, resolve=True),
@@ -149,22 +146,31 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "device": {**record.device_info(), "precision": computed_precision(model), "precision_reason": precision_reason,
                    "jit_compile": bool(model.jit_compile),
                    "threads": tf.config.threading.get_intra_op_parallelism_threads() or "default"},
-        "resumed": bool(resuming),
+        "resumed": bool(resuming), "resumed_from": state if resuming else None,
     }
     (run_dir / record.MODEL_TXT).write_text(record.model_summary_text(model))
     record.write_json_atomic(run_dir / record.SUMMARY, summary)
-    if resuming:
-        log.info("resuming from the backup in %s", run_dir / BACKUP)
+    if state == "interrupted":
+        log.info("resuming from the backup in %s", run_dir / folders.BACKUP)
 
     trainer = cfg.trainer
     start = time.perf_counter()
     try:
-        model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
-                  batch_size=trainer.batch_size, validation_batch_size=trainer.eval_batch_size,
-                  epochs=trainer.epochs, shuffle=True,
-                  callbacks=callbacks(cfg, run_dir, resuming, splits), verbose=verbosity(trainer.verbose))
+        if state == "trained":  # killed during evaluation: its weights are whole, training is not redone
+            log.info("training had ended: evaluating the weights in %s", run_dir / folders.BACKUP)
+            model.optimizer.build(model.trainable_variables)  # the backup holds its state too: same variables
+            model.load_weights(run_dir / folders.BACKUP / folders.WEIGHTS)
+        else:
+            model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
+                      batch_size=trainer.batch_size, validation_batch_size=trainer.eval_batch_size,
+                      epochs=trainer.epochs, shuffle=True,
+                      callbacks=callbacks(cfg, run_dir, resuming, splits), verbose=verbosity(trainer.verbose))
         train_seconds = time.perf_counter() - start
         history = record.dedupe_history(run_dir)
+        if trainer.resume and state != "trained":
+            keep_trained_weights(model, run_dir, len(history))
+        if state == "trained":
+            train_seconds = float(history["epoch_time_s"].sum())
         diverged = history.empty or not np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
         test_loss, test_accuracy = model.evaluate(splits.x_test, splits.y_test, batch_size=trainer.eval_batch_size,
                                                   verbose=0)
@@ -178,7 +184,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     except Exception as err:
         summary.update(status="failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc(),
                        **record.history_metrics(record.read_history(run_dir)))
-        record.write_json_atomic(run_dir / record.SUMMARY, summary)
+        record.write_failure(run_dir / record.SUMMARY, summary)
         raise
     summary.update(
         status="diverged" if diverged else "completed",
@@ -193,4 +199,5 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     if trainer.tensorboard:
         tensorboard.write_hparams(run_dir, summary)
     record.write_json_atomic(run_dir / record.SUMMARY, summary)
+    folders.drop_backup(run_dir)  # only now: a run killed before this line resumes its evaluation
     return summary

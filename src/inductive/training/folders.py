@@ -1,0 +1,139 @@
+"""What an output folder allows, decided before any work and without TensorFlow.
+
+A run folder is new, interrupted (a backup of its last whole epoch, or of its trained weights when it
+died during evaluation) or finished. A finished one is never overwritten; an interrupted one is resumed
+only with the configuration it started with, which is stored beside its backup; and a folder that
+cannot be written (a file in the way, a read-only mount, too little space) is refused before training.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from inductive.errors import ConfigError
+from inductive.training.record import SUMMARY, read_summary, write_json_atomic
+
+BACKUP = "backup"  # Keras BackupAndRestore state of an unfinished run, kept until summary.json says completed
+STARTED_CONFIG = "config.json"  # in BACKUP: the resolved config the run started with
+TRAINED = "trained.json"  # in BACKUP: training ended; a resume evaluates these weights and trains no more
+WEIGHTS = "latest.weights.h5"  # Keras BackupAndRestore's weights file name
+# Keys that change how a run is shown or how fast it goes, never its numbers: a resume may differ there.
+NEUTRAL_KEYS = ("trainer.verbose", "trainer.resume", "trainer.tensorboard", "trainer.threads",
+                "trainer.eval_batch_size", "objective", "output_root")
+FINISHED = ("completed", "diverged")
+MIB = 1 << 20
+
+
+class FinishedRun(ConfigError):
+    """The run folder already holds a finished run: never overwritten; a re-run sweep skips the job."""
+
+    def __init__(self, run_dir: Path, summary: dict[str, Any]):
+        super().__init__(f"hydra.run.dir={str(run_dir)!r} already holds a {summary['status']} run; "
+                         "give a new folder (or delete this one) to run again")
+        self.summary = summary
+
+
+def flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{'trainer': {'learning_rate': 0.01}} -> {'trainer.learning_rate': 0.01}."""
+    items: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            items.update(flat(value, f"{name}."))
+        else:
+            items[name] = value
+    return items
+
+
+def differing_keys(started: dict[str, Any], asked: dict[str, Any]) -> list[str]:
+    """The keys, NEUTRAL_KEYS aside, whose values differ between two resolved configs."""
+    before, now = flat(started), flat(asked)
+    return sorted(key for key in before.keys() | now.keys()
+                  if before.get(key, "<absent>") != now.get(key, "<absent>")
+                  and not any(key == k or key.startswith(f"{k}.") for k in NEUTRAL_KEYS))
+
+
+def resume_state(run_dir: Path, asked: dict[str, Any]) -> str:
+    """'new', 'interrupted' (train on from the backup) or 'trained' (evaluate the backup's weights).
+
+    Raises FinishedRun for a finished folder and ConfigError when the config asked for differs from
+    the one the interrupted run started with (naming each key, with both values).
+    """
+    previous = read_summary(run_dir) if (run_dir / SUMMARY).is_file() else None
+    if isinstance(previous, dict) and previous.get("status") in FINISHED:
+        raise FinishedRun(run_dir, previous)
+    backup = run_dir / BACKUP
+    if not backup.is_dir():
+        return "new"
+    stored = backup / STARTED_CONFIG
+    if stored.is_file():
+        try:
+            started = json.loads(stored.read_text())
+        except ValueError:
+            started = None
+        if not isinstance(started, dict):
+            raise ConfigError(f"{stored}: not the JSON config this run started with; delete {backup} to train "
+                              "from scratch")
+        differ = differing_keys(started, asked)
+        if differ:
+            before, now = flat(started), flat(asked)
+            shown = ", ".join(f"{k}={before.get(k, '<absent>')!r} there, {now.get(k, '<absent>')!r} here"
+                              for k in differ[:6])
+            more = f" and {len(differ) - 6} more" if len(differ) > 6 else ""
+            raise ConfigError(f"hydra.run.dir={str(run_dir)!r} holds an interrupted run started with other "
+                              f"settings: {shown}{more}. Resume it with the settings it started with, or give "
+                              "a new folder")
+    return "trained" if (backup / TRAINED).is_file() else "interrupted"
+
+
+def save_started_config(run_dir: Path, asked: dict[str, Any]) -> None:
+    """Kept beside the backup from the first start on, so every later resume is checked against it."""
+    path = run_dir / BACKUP / STARTED_CONFIG
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, asked)
+
+
+def mark_trained(run_dir: Path, epochs: int) -> None:
+    write_json_atomic(run_dir / BACKUP / TRAINED, {"epochs": epochs})
+
+
+def drop_backup(run_dir: Path) -> None:
+    """Only once summary.json says completed (or diverged): until then the weights may still be needed."""
+    shutil.rmtree(run_dir / BACKUP, ignore_errors=True)
+
+
+def check_writable(folder: Path, key: str, need_bytes: int = 16 * MIB) -> None:
+    """Refuse a folder that cannot take a run: a file in the way, a read-only place, too little space."""
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise ConfigError(f"{key}={str(folder)!r}: {existing} is a file, not a folder; give a folder path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{key}={str(folder)!r}: {existing} is not writable (read-only or no permission); "
+                          "give a folder you can write to")
+    free = shutil.disk_usage(existing).free
+    if free < need_bytes:
+        raise ConfigError(f"{key}={str(folder)!r}: only {free / MIB:.1f} MiB free on the disk holding {existing}; "
+                          f"a run needs about {need_bytes / MIB:.0f} MiB (backup weights and records)")
+
+
+def require_space(folder: Path, need_bytes: int) -> None:
+    """Raise the disk-full error before a write that would hit it half-way."""
+    free = shutil.disk_usage(folder).free
+    if free < need_bytes:
+        raise OSError(errno.ENOSPC, f"No space left on device: {free / MIB:.1f} MiB free in {folder}, "
+                                    f"{need_bytes / MIB:.1f} MiB needed for the backup")
+
+
+def space_needed(params: int) -> int:
+    """Two copies of the weights (the backup and the one being staged) in float32, and 8 MiB of records."""
+    return 2 * 4 * params + 8 * MIB
