@@ -13,13 +13,15 @@ script has neither: no deterministic ops, no per-epoch backup).
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from inductive import quiet  # noqa: E402
+
+with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the terminal
+    import tensorflow  # noqa: F401,E402  (the imports below reuse the loaded module)
 
 import keras  # noqa: E402
 from tensorflow.python.framework import config as tf_framework_config  # noqa: E402

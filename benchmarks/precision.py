@@ -12,12 +12,14 @@ interval lies inside +-0.005.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from inductive import quiet  # noqa: E402
+
+with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the terminal
+    import tensorflow  # noqa: F401,E402  (the imports below reuse the loaded module)
 
 import pandas as pd  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402

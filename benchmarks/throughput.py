@@ -18,7 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from inductive import quiet  # noqa: E402
+
+with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the terminal
+    import tensorflow  # noqa: F401,E402  (the imports below reuse the loaded module)
 
 import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -196,3 +196,14 @@ def test_model_txt_holds_the_whole_summary_with_parameter_counts(composed):
     model, _ = prepare(composed("model=conv_flatten"))
     text = record.model_summary_text(model)
     assert "Param #" in text and "401,536" in text  # the Dense layer after the flatten
+
+
+def test_a_run_prints_no_tensorflow_start_up_lines_unless_asked(tiny_npz, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    args = [sys.executable, "-m", "inductive.run", *tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=1"]
+    quiet = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0, quiet.stderr
+    assert not [line for line in quiet.stderr.splitlines() if line[:5] in ("I0000", "E0000", "W0000", "WARNI")]
+    asked = subprocess.run(args, cwd=tmp_path, env={**env, "INDUCTIVE_TF_LOGS": "1"}, capture_output=True,
+                           text=True, timeout=300)
+    assert "absl::InitializeLog" in asked.stderr

@@ -8,14 +8,13 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the logs
-
 import hydra  # noqa: E402
 import pandas as pd  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
+from inductive import quiet  # noqa: E402
 from inductive.training.config import ConfigError, config_dir  # noqa: E402
 from inductive.training.data import DataError  # noqa: E402
 from inductive.training.folders import FinishedRun  # noqa: E402
@@ -79,7 +78,8 @@ _STARTED = []  # set once a job starts: an exit 1 before that is Hydra's own err
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def main(cfg: DictConfig) -> float | None:
     _STARTED.append(True)
-    from inductive.training.train import run  # TensorFlow loads only once the config has composed
+    with quiet.start_up_lines():  # TensorFlow loads only once the config has composed, and quietly
+        from inductive.training.train import run
 
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)

@@ -9,14 +9,14 @@ and checked equal to the closed form in inductive.arithmetic. About 10 s on 2 CP
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
+from inductive import quiet
 
-import keras  # noqa: E402
+with quiet.start_up_lines():
+    import keras
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402

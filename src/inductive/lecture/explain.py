@@ -12,11 +12,9 @@ inductive.arithmetic; then the same layer is built with Keras and called on rand
 from __future__ import annotations
 
 import math
-import os
 import sys
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
 
 
 from inductive.arithmetic import (  # noqa: E402
@@ -91,7 +89,10 @@ def keras_arithmetic(
     name: str, config: dict[str, Any], batch_shape: tuple[int, ...]
 ) -> tuple[tuple[int, ...], ParamCount]:
     """Output shape and trainable parameters of the real Keras layer, built and called on random data."""
-    import keras  # only here: a bad setting is reported before TensorFlow loads
+    from inductive import quiet
+
+    with quiet.start_up_lines():
+        import keras  # only here: a bad setting is reported before TensorFlow loads
 
     layer = getattr(keras.layers, name)(**config)
     outputs = layer(keras.random.normal(batch_shape, seed=0))
