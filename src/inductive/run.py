@@ -45,6 +45,8 @@ def launcher_threads(launcher: DictConfig) -> int | None:
         cores = os.cpu_count() or 1
         n_jobs = launcher.n_jobs if launcher.n_jobs > 0 else cores
         return max(1, cores // n_jobs)
+    if "ray" in launcher:  # ray: the CPUs each remote job asks for (hydra.launcher.ray.remote.num_cpus)
+        return (launcher.ray.get("remote") or {}).get("num_cpus")
     return launcher.get("cpus_per_task")  # submitit: the cores SLURM (or the local executor) gave the job
 
 
