@@ -40,7 +40,7 @@ def test_two_job_sweep_through_a_launcher_reaches_the_report(tiny_npz, tmp_path,
     if launcher == "joblib":
         args.append("hydra.launcher.n_jobs=2")
     if launcher == "ray":  # a local Ray instance, started and stopped by the launcher; one CPU per job
-        args += ["hydra.launcher.ray.init.num_cpus=2", "+hydra.launcher.ray.remote.num_cpus=1"]
+        args += ["+hydra.launcher.ray.init.num_cpus=2", "+hydra.launcher.ray.remote.num_cpus=1"]
     result = sweep(*args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     tables = collect([tmp_path / "out" / "sweeps"])
