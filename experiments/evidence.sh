@@ -21,4 +21,6 @@ root=outputs/reference/$dataset
 "$python" -m inductive.run -m +experiment=evidence_tuning "data=$dataset" "hydra.sweep.dir=$root/evidence_tuning" "$@"
 "$python" -m inductive.tune "$root/evidence_tuning"
 "$python" -m inductive.run -m "+experiment=$preset" "data=$dataset" "hydra.sweep.dir=$root/$preset" "$@"
-"$python" -m inductive.report "$root/$preset" "out=results/reference/$dataset"
+note=()  # what the runs cannot say about their data (e.g. CIFAR-10's JPEG-decoded test images)
+[[ -f experiments/notes/$dataset.md ]] && note=("note=experiments/notes/$dataset.md")
+"$python" -m inductive.report "$root/$preset" "out=results/reference/$dataset" "${note[@]}"

@@ -34,7 +34,7 @@ def runs_line(dataset: str) -> str:
     missing = EXPECTED_JOBS - len(done)
     return (f"| {NAMES.get(dataset, dataset)} | [report]({dataset}/report.md), [html]({dataset}/report.html) | "
             f"{len(done)} of {EXPECTED_JOBS} completed" + (f" ({missing} still to run)" if missing > 0 else "")
-            + f" | {hours:.2f} h (sum of job times on 2 CPU cores shared with a second sweep and tests) |")
+            + f" | {hours:.2f} h (sum of job times on 2 CPU cores; conditions below) |")
 
 
 def main() -> int:

@@ -82,7 +82,8 @@ def test_one_bad_folder_cannot_stop_the_report(fake_sweep):
 
 
 @pytest.mark.parametrize("args, message", [([], "no sweep folder"), (["nowhere"], "no such folder"),
-                                           (["a", "bogus=1"], "unknown argument")])
+                                           (["a", "bogus=1"], "unknown argument"),
+                                           (["a", "note=/no/such/note.md"], "note=/no/such/note.md")])
 def test_bad_arguments_give_one_clear_line_and_exit_2(tmp_path, capsys, args, message):
     assert report.main(args) == 2
     assert message in capsys.readouterr().err
@@ -131,3 +132,12 @@ def test_the_sweep_summary_has_every_job_in_order(fake_sweep, capsys):
     assert list(table["job"].str.split("_").str[0].astype(int)) == list(range(8))
     assert set(table["status"]) == {"completed"} and table["gap"].notna().all()
     assert f"python -m inductive.report {sweep}" in capsys.readouterr().out
+
+
+def test_a_note_file_is_printed_under_the_title(fake_sweep, tmp_path):
+    sweep = fake_sweep(lecture_holds(), seeds=3, name="noted")
+    note = tmp_path / "note.md"
+    note.write_text("Test images 1000-9999 were decoded from JPEG.\n")
+    assert report.main([str(sweep), f"out={tmp_path / 'out'}", f"note={note}"]) == 0
+    lines = (tmp_path / "out" / "report.md").read_text().splitlines()
+    assert lines[4] == "Test images 1000-9999 were decoded from JPEG."

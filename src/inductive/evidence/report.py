@@ -26,7 +26,7 @@ from inductive.evidence.tables import ReportError, Tables, collect, save_table
 
 log = logging.getLogger("inductive.report")
 
-USAGE = "usage: python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR] [lecture=DIR]"
+USAGE = "usage: python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR] [lecture=DIR] [note=FILE.md]"
 DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
 
 
@@ -126,12 +126,13 @@ def appendix_section(finding: Finding) -> list[str]:
 
 
 def render(command: str, tables: Tables, findings: list[Finding], effects: pd.DataFrame, drawn: dict[int, list[Path]],
-           datasets: list[str]) -> str:
+           datasets: list[str], note: str = "") -> str:
     runs = tables.runs
     counts = ", ".join([*(f"{n} {s}" for s, n in runs["status"].value_counts().items()),
                         *([f"{len(tables.not_started)} never started"] if tables.not_started else [])])
     lines = ["# The lecture's claims, tested", "",
              f"`{command}`: {plural(len(runs), 'run')} ({counts}), seeds {seed_list(runs['seed'])}.", "",
+             *([note.strip(), ""] if note.strip() else []),
              markdown_table(summary_table(findings, datasets)), "",
              "Why:", "", *reasons(findings, datasets), "",
              "![claims at a glance](glance.png)", "", "![effects at a glance](glance_effects.png)", "",
@@ -191,8 +192,12 @@ def draw(findings: list[Finding], out: Path) -> dict[int, list[Path]]:
 
 
 def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LECTURE_RESULTS,
-                 command: str | None = None) -> Path:
-    """Collect, judge, write tables, figures and report.md; returns its path."""
+                 command: str | None = None, note: Path | None = None) -> Path:
+    """Collect, judge, write tables, figures and report.md; returns its path.
+
+    `note`: a Markdown file printed under the title, for what the runs cannot say about themselves
+    (e.g. that a dataset copy's test images were decoded from JPEG)."""
+    note_text = read_note(note)
     tables = collect(roots)
     equivalence = lecture / "equivalence.csv"
     tables.equivalence = pd.read_csv(equivalence) if equivalence.is_file() else None
@@ -221,13 +226,22 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
     drawn = draw(findings, out)
     path = out / "report.md"
     path.write_text(render(command or "python -m inductive.report " + " ".join(map(str, roots)), tables, findings,
-                           effects, drawn, datasets))
+                           effects, drawn, datasets, note_text))
     (out / "report.html").write_text(html.page(path.read_text(), out, "The lecture's claims, tested"), encoding="utf-8")
     return path
 
 
-def parse_args(argv: list[str]) -> tuple[list[Path], Path | None, Path]:
-    roots, out, lecture = [], None, LECTURE_RESULTS
+def read_note(note: Path | None) -> str:
+    if note is None:
+        return ""
+    try:
+        return note.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ReportError(f"note={note}: cannot read it as a UTF-8 Markdown file ({type(err).__name__})") from None
+
+
+def parse_args(argv: list[str]) -> tuple[list[Path], Path | None, Path, Path | None]:
+    roots, out, lecture, note = [], None, LECTURE_RESULTS, None
     for arg in argv:
         key, sep, value = arg.partition("=")
         if not sep:
@@ -236,11 +250,14 @@ def parse_args(argv: list[str]) -> tuple[list[Path], Path | None, Path]:
             out = Path(value)
         elif key == "lecture" and value:
             lecture = Path(value)
+        elif key == "note" and value:
+            note = Path(value)
         else:
-            raise ReportError(f"unknown argument {arg!r}: the options are out=DIR and lecture=DIR. {USAGE}")
+            raise ReportError(f"unknown argument {arg!r}: the options are out=DIR, lecture=DIR and note=FILE.md. "
+                              f"{USAGE}")
     if not roots:
         raise ReportError(f"no sweep folder given. {USAGE}")
-    return roots, out, lecture
+    return roots, out, lecture, note
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        roots, out, lecture = parse_args(argv)
-        path = build_report(roots, out, lecture, "python -m inductive.report " + " ".join(argv))
+        roots, out, lecture, note = parse_args(argv)
+        path = build_report(roots, out, lecture, "python -m inductive.report " + " ".join(argv), note)
     except ReportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
