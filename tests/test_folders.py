@@ -34,17 +34,28 @@ def test_only_keys_that_cannot_change_results_may_differ_on_resume():
 
 
 def test_an_interrupted_run_resumes_only_with_its_own_settings(tmp_path):
-    started = {"seed": 0, "trainer": {"learning_rate": 0.001}}
+    started, other = {"seed": 0, "trainer": {"learning_rate": 0.001}}, {"seed": 0, "trainer": {"learning_rate": 0.01}}
     assert folders.resume_state(tmp_path, started) == "new"
-    folders.save_started_config(tmp_path, started)
+    folders.start_fresh(tmp_path, started)
+    assert folders.resume_state(tmp_path, other) == "new"  # killed before its first epoch: nothing to continue
+    (tmp_path / folders.BACKUP).mkdir()
+    (tmp_path / folders.BACKUP / folders.WEIGHTS).write_bytes(b"an epoch's weights")
     assert folders.resume_state(tmp_path, started) == "interrupted"
-    with pytest.raises(ConfigError, match=r"trainer.learning_rate=0.001 there, 0.01 here"):
-        folders.resume_state(tmp_path, {"seed": 0, "trainer": {"learning_rate": 0.01}})
+    with pytest.raises(ConfigError, match=r"interrupted run started with other settings: "
+                                          r"trainer.learning_rate=0.001 there, 0.01 here"):
+        folders.resume_state(tmp_path, other)
+    assert folders.resume_state(tmp_path, other, resume=False) == "new"  # asked not to resume: trained afresh
+    (tmp_path / folders.BACKUP / folders.TRAINED_WEIGHTS).write_bytes(b"the trained weights")
     folders.mark_trained(tmp_path, epochs=3)
     assert folders.resume_state(tmp_path, started) == "trained"
     record.write_json_atomic(tmp_path / record.SUMMARY, {"status": "completed"})
     with pytest.raises(folders.FinishedRun):
         folders.resume_state(tmp_path, started)
+    with pytest.raises(ConfigError, match="completed run started with other settings") as refused:
+        folders.resume_state(tmp_path, other)  # a sweep re-run with other settings must not skip it as done
+    assert not isinstance(refused.value, folders.FinishedRun)
+    folders.start_fresh(tmp_path, other)
+    assert not (tmp_path / folders.BACKUP).exists()
 
 
 def test_a_file_in_the_way_or_too_little_space_is_refused(tmp_path):
@@ -122,7 +133,9 @@ def test_a_resume_with_other_settings_is_refused_and_the_folder_kept(tiny_npz, t
     run_dir = tmp_path / "run"
     args = [*tiny_overrides(tiny_npz, tmp_path), f"hydra.run.dir={run_dir}"]
     started = OmegaConf.to_container(compose_config(*args[:-1]), resolve=True)
-    folders.save_started_config(run_dir, started)  # an interrupted run's folder, as far as resuming goes
+    folders.start_fresh(run_dir, started)  # an interrupted run's folder, as far as resuming goes
+    (run_dir / folders.BACKUP).mkdir()
+    (run_dir / folders.BACKUP / folders.WEIGHTS).write_bytes(b"an epoch's weights")
     (run_dir / ".hydra").mkdir()
     (run_dir / ".hydra" / "overrides.yaml").write_text("- as started\n")
     result = cli(*args, "trainer.learning_rate=0.01", cwd=tmp_path)

@@ -67,3 +67,27 @@ def test_optuna_chooses_values_and_gets_each_runs_objective(tiny_npz, tmp_path):
     assert len(chosen) == 3  # the sweeper's values reached the runs
     best = yaml.safe_load((out / "optimization_results.yaml").read_text())
     assert best["best_value"] == max(s["best"]["val_accuracy"] for s in summaries)
+
+
+def test_a_failed_job_under_a_launcher_makes_the_sweep_exit_1(tiny_npz, tmp_path):
+    if not installed("joblib"):
+        pytest.skip("needs the joblib launcher plugin (pip install -e '.[dev]')")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip file")
+    result = sweep(*tiny_overrides(tiny_npz, tmp_path / "out"), "trainer.epochs=1", "shift.enabled=false",
+                   f"data.path={tiny_npz},{broken}", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr[-3000:]  # jobs ran in other processes: still 1, not 2
+    assert "1 of 2 jobs did not finish (failed)" in result.stderr
+
+
+def test_a_failed_optuna_trial_gets_the_worst_value_and_the_study_goes_on(tiny_npz, tmp_path):
+    if not installed("optuna"):
+        pytest.skip("needs hydra-optuna-sweeper (pip install -e '.[optuna]')")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip file")
+    out = tmp_path / "optuna"
+    result = sweep("+experiment=optuna_conv", *tiny_overrides(broken, tmp_path), "data.train_size=null",
+                   "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={out}", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert len(list(out.glob("*/summary.json"))) == 2  # both trials ran and were recorded as failed
+    assert yaml.safe_load((out / "optimization_results.yaml").read_text())["best_value"] == float("-inf")

@@ -1,11 +1,14 @@
-"""TensorFlow's C++ start-up lines, kept off the terminal unless asked for (`INDUCTIVE_TF_LOGS=1`).
+"""TensorFlow's C++ log lines, kept off the terminal unless asked for (`INDUCTIVE_TF_LOGS=1`).
 
-`TF_CPP_MIN_LOG_LEVEL=3` silences TensorFlow's C++ logging once absl is set up: the `cuInit` error on
-machines without a GPU and the long `NodeDef mentions attribute use_unbounded_threadpool` lines. The
-lines written before absl starts (the oneDNN and CUDA-driver notices, the CPU-instructions note, each
-block twice) ignore it, so the import runs with file descriptor 2 caught and the known notices dropped;
-anything else it printed is passed on. Every entry point that loads TensorFlow imports it through
-`start_up_lines()`.
+`TF_CPP_MIN_LOG_LEVEL=3` silences TensorFlow's C++ logging below FATAL for the whole process once absl
+is set up: the `cuInit` error on machines without a GPU and the long `NodeDef mentions attribute
+use_unbounded_threadpool` lines at the first fit. (A C++ error that matters surfaces as a Python
+exception with its message, which is recorded as usual.) The lines written before absl starts (the
+oneDNN and CUDA-driver notices, the CPU-instructions note, each block twice) ignore that setting, so the
+import runs with file descriptor 2 caught and those known notices dropped; every other line, FATAL ones
+included, is passed on when the import returns or raises. A process killed during the import (an
+abort) loses what was caught: run with INDUCTIVE_TF_LOGS=1 to see it. Every entry point that loads
+TensorFlow imports it through `start_up_lines()`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 ASK = "INDUCTIVE_TF_LOGS"  # set to 1: TensorFlow logs as it writes them
-NOTICES = (b"All log messages before absl::InitializeLog() is called", b"port.cc", b"cudart_stub.cc",
-           b"cpu_feature_guard.cc", b"To enable the following instructions", b"cuda_platform.cc",
-           b"node_def_util.cc")
+NOTICES = (b"All log messages before absl::InitializeLog() is called", b" port.cc:", b" cudart_stub.cc:",
+           b" cpu_feature_guard.cc:", b"To enable the following instructions", b" cuda_platform.cc:",
+           b" node_def_util.cc:")
 
 
 def wanted() -> bool:
@@ -31,7 +34,8 @@ if not wanted():
 
 
 def is_notice(line: bytes) -> bool:
-    return any(notice in line for notice in NOTICES)
+    """A known start-up notice; never a FATAL line (absl writes those as F<date> ...)."""
+    return not line.startswith(b"F") and any(notice in line for notice in NOTICES)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from inductive import quiet  # noqa: E402
-from inductive.training.config import ConfigError, config_dir  # noqa: E402
+from inductive.training.config import CHECKED, ConfigError, config_dir  # noqa: E402
 from inductive.training.data import DataError  # noqa: E402
 from inductive.training.folders import FinishedRun  # noqa: E402
 
@@ -50,14 +50,18 @@ def launcher_threads(launcher: DictConfig) -> int | None:
     return launcher.get("cpus_per_task")  # submitit: the cores SLURM (or the local executor) gave the job
 
 
-def objective(summary: dict, key: str | None) -> float | None:
-    """The number a Hydra sweeper optimises: `objective=best.val_accuracy` reads summary.json's best.val_accuracy."""
+def objective(summary: dict, key: str | None, direction: object = None) -> float | None:
+    """The number a Hydra sweeper optimises: `objective=best.val_accuracy` reads summary.json's best.val_accuracy.
+
+    A run without that number (it failed) gets the worst value for the sweeper's `direction`: Optuna stops
+    the whole study on NaN, and accepts -inf / +inf."""
     if key is None:
         return None
+    worst = {"maximize": float("-inf"), "minimize": float("inf")}.get(str(direction).lower(), float("nan"))
     value: object = summary
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
-    return float(value) if isinstance(value, (int, float)) else float("nan")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else worst
 
 
 def record_failure(run_dir: Path, cfg: DictConfig, err: Exception) -> None:
@@ -70,22 +74,23 @@ def record_failure(run_dir: Path, cfg: DictConfig, err: Exception) -> None:
     summary = earlier if isinstance(earlier, dict) else {
         "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
         "config": OmegaConf.to_container(cfg, resolve=True)}
+    summary.pop("traceback", None)
     summary.update(status="failed", error=f"{type(err).__name__}: {err}")
-    record.write_failure(run_dir / "summary.json", summary)
-
-
-_STARTED = []  # set once a job starts: an exit 1 before that is Hydra's own error (a bad override)
+    try:
+        record.write_failure(run_dir / "summary.json", summary)
+    except OSError as write_err:  # e.g. a full disk: the sweep goes on, the log says why the folder has no record
+        log.error("could not record the failure in %s: %s", run_dir / "summary.json", write_err)
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def main(cfg: DictConfig) -> float | None:
-    _STARTED.append(True)
     with quiet.start_up_lines():  # TensorFlow loads only once the config has composed, and quietly
         from inductive.training.train import run
 
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
+    direction = hydra_cfg.sweeper.get("direction")  # an optimising sweeper's (Optuna); None for the basic one
     if cfg.trainer.threads == "auto":
         cfg.trainer.threads = launcher_threads(hydra_cfg.launcher)
     try:
@@ -96,12 +101,12 @@ def main(cfg: DictConfig) -> float | None:
             sys.exit(2)
         log.info("skipped %s: it already holds a %s run (re-running a sweep finishes only what is left)",
                  run_dir, done.summary["status"])
-        return objective(done.summary, cfg.objective)
+        return objective(done.summary, cfg.objective, direction)
     except (ConfigError, DataError) as err:
         log.error("%s", err)
         if in_sweep:  # one bad job must not stop the others; its folder says why it did not run
             record_failure(run_dir, cfg, err)
-            return objective({}, cfg.objective)
+            return objective({}, cfg.objective, direction)
         sys.exit(2)
     except Exception:
         summary = read_summary(run_dir / "summary.json")
@@ -109,10 +114,10 @@ def main(cfg: DictConfig) -> float | None:
         log.exception("run failed%s", f"; the error is recorded in {run_dir / 'summary.json'}" if recorded else
                       " before its summary.json could record it")
         if in_sweep:
-            return objective({}, cfg.objective)
+            return objective({}, cfg.objective, direction)
         sys.exit(1)
     print("\n" + result_table(summary) + f"\n\nrun folder: {run_dir}")
-    return objective(summary, cfg.objective)
+    return objective(summary, cfg.objective, direction)
 
 
 def cli() -> None:
@@ -120,7 +125,7 @@ def cli() -> None:
     try:
         main()
     except SystemExit as stop:
-        if stop.code == 1 and not _STARTED:
+        if stop.code == 1 and not CHECKED:  # the launcher may run jobs elsewhere: the checks ran here
             sys.exit(2)
         raise
 

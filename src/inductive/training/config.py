@@ -62,7 +62,10 @@ class CheckBeforeRun(Callback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         self._check_or_exit(config)
-        self._check_folder_or_exit(config, Path(config.hydra.run.dir), "hydra.run.dir")
+        run_dir = Path(config.hydra.run.dir)
+        self._check_or_exit_writable(run_dir, "hydra.run.dir", space_for(config))
+        self._check_folder_or_exit(config, run_dir)
+        CHECKED.append(True)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from hydra.core.global_hydra import GlobalHydra
@@ -70,22 +73,22 @@ class CheckBeforeRun(Callback):
         from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
         from omegaconf import open_dict
 
-        self._check_or_exit_writable(Path(config.hydra.sweep.dir), "hydra.sweep.dir", config)
-        if "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
-            return
-        params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
-        parsed = OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task])
-        loader = GlobalHydra.instance().config_loader()
-        num = 0
-        for batch in BasicSweeper.split_arguments(parsed, None):
-            for overrides in batch:
-                job = loader.load_sweep_config(config, list(overrides))
+        self._check_or_exit(config)
+        need = space_for(config)
+        if "basic_sweeper" in str(config.hydra.sweeper.get("_target_", "")):
+            params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
+            parsed = OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task])
+            loader = GlobalHydra.instance().config_loader()
+            jobs = [list(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+            for num, overrides in enumerate(jobs):
+                job = loader.load_sweep_config(config, overrides)
                 self._check_or_exit(job, overrides)
+                need = max(need, space_for(job))
                 with open_dict(job):
                     job.hydra.job.num = num  # as the launcher numbers it: the job's folder name uses it
-                self._check_folder_or_exit(job, Path(job.hydra.sweep.dir) / str(job.hydra.sweep.subdir),
-                                           "hydra.sweep.dir", overrides, finished_ok=True)
-                num += 1
+                self._check_folder_or_exit(job, Path(job.hydra.sweep.dir) / str(job.hydra.sweep.subdir), overrides)
+        self._check_or_exit_writable(Path(config.hydra.sweep.dir), "hydra.sweep.dir", need)
+        CHECKED.append(True)
 
     @staticmethod
     def _check_or_exit(config: DictConfig, overrides: list[str] | None = None) -> None:
@@ -95,36 +98,42 @@ class CheckBeforeRun(Callback):
             _exit_with(err, overrides)
 
     @staticmethod
-    def _check_or_exit_writable(folder: Path, key: str, config: DictConfig) -> None:
-        from inductive.training import folders, matching
+    def _check_or_exit_writable(folder: Path, key: str, need_bytes: int) -> None:
+        from inductive.training import folders
 
         try:
-            params = matching.count_params(matching.sized(config.model, tuple(config.data.image_shape),
-                                                          config.data.num_classes)[0],
-                                           tuple(config.data.image_shape), config.data.num_classes)
-            folders.check_writable(folder, key, folders.space_needed(params))
+            folders.check_writable(folder, key, need_bytes)
         except ConfigError as err:
             _exit_with(err)
 
-    @classmethod
-    def _check_folder_or_exit(cls, config: DictConfig, run_dir: Path, key: str, overrides: list[str] | None = None,
-                              finished_ok: bool = False) -> None:
-        """Before Hydra writes the folder's .hydra/: a refused run leaves a finished or interrupted one as it was."""
+    @staticmethod
+    def _check_folder_or_exit(config: DictConfig, run_dir: Path, overrides: list[str] | None = None) -> None:
+        """Before Hydra writes the folder's .hydra/: a refused run leaves a finished or interrupted one as it was.
+        A sweep job finished with the same settings is left to be skipped."""
         from omegaconf import OmegaConf
 
         from inductive.training import folders
 
-        if overrides is None:
-            cls._check_or_exit_writable(run_dir, key, config)
         asked = {key: OmegaConf.to_container(config[key], resolve=True) if OmegaConf.is_config(config[key])
                  else config[key] for key in config if key != "hydra"}  # the config the job will get
         try:
-            folders.resume_state(run_dir, asked)
+            folders.resume_state(run_dir, asked, bool(config.trainer.resume))
         except folders.FinishedRun as err:
-            if not finished_ok:
+            if overrides is None:
                 _exit_with(err)
         except ConfigError as err:
             _exit_with(err, overrides)
+
+
+CHECKED: list[bool] = []  # set once the checks above passed: an exit 1 before that is Hydra's own config error
+
+
+def space_for(config: DictConfig) -> int:
+    """What a run of this (already checked) config needs on disk."""
+    from inductive.training import folders, matching
+
+    shape, classes = tuple(config.data.image_shape), config.data.num_classes
+    return folders.space_needed(matching.count_params(matching.sized(config.model, shape, classes)[0], shape, classes))
 
 
 def _exit_with(err: Exception, overrides: list[str] | None = None) -> None:

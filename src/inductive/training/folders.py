@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -19,22 +20,26 @@ from inductive.errors import ConfigError
 from inductive.training.record import SUMMARY, read_summary, write_json_atomic
 
 BACKUP = "backup"  # Keras BackupAndRestore state of an unfinished run, kept until summary.json says completed
-STARTED_CONFIG = "config.json"  # in BACKUP: the resolved config the run started with
-TRAINED = "trained.json"  # in BACKUP: training ended; a resume evaluates these weights and trains no more
-WEIGHTS = "latest.weights.h5"  # Keras BackupAndRestore's weights file name
-# Keys that change how a run is shown or how fast it goes, never its numbers: a resume may differ there.
+STARTED_CONFIG = "started_config.json"  # beside backup/: the resolved config the run started with, kept for good
+TRAINED = "trained.json"  # in BACKUP: training ended; a resume evaluates TRAINED_WEIGHTS and trains no more
+TRAINED_WEIGHTS = "trained.weights.h5"  # in BACKUP: the weights training ended with (early stopping may restore)
+WEIGHTS = "latest.weights.h5"  # in BACKUP: Keras BackupAndRestore's last whole epoch
+# Keys that change how a run is shown, where it is written or how fast it goes, not the experiment: a resume
+# may differ there. Threads can change the order of floating-point sums, so the last bits, nothing more.
 NEUTRAL_KEYS = ("trainer.verbose", "trainer.resume", "trainer.tensorboard", "trainer.threads",
                 "trainer.eval_batch_size", "objective", "output_root")
 FINISHED = ("completed", "diverged")
 MIB = 1 << 20
+log = logging.getLogger(__name__)
 
 
 class FinishedRun(ConfigError):
-    """The run folder already holds a finished run: never overwritten; a re-run sweep skips the job."""
+    """The run folder already holds a finished run with these settings: never overwritten; a re-run sweep
+    skips the job."""
 
     def __init__(self, run_dir: Path, summary: dict[str, Any]):
-        super().__init__(f"hydra.run.dir={str(run_dir)!r} already holds a {summary['status']} run; "
-                         "give a new folder (or delete this one) to run again")
+        super().__init__(f"the run folder {run_dir} already holds a {summary['status']} run; give a new folder "
+                         "(hydra.run.dir, or hydra.sweep.dir for a sweep) or delete this one to run again")
         self.summary = summary
 
 
@@ -58,48 +63,61 @@ def differing_keys(started: dict[str, Any], asked: dict[str, Any]) -> list[str]:
                   and not any(key == k or key.startswith(f"{k}.") for k in NEUTRAL_KEYS))
 
 
-def resume_state(run_dir: Path, asked: dict[str, Any]) -> str:
-    """'new', 'interrupted' (train on from the backup) or 'trained' (evaluate the backup's weights).
+def started_config(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / STARTED_CONFIG
+    if not path.is_file():
+        return None  # a folder from before configs were kept: nothing to compare
+    try:
+        started = json.loads(path.read_text())
+    except (OSError, ValueError):
+        started = None
+    if not isinstance(started, dict):
+        raise ConfigError(f"{path}: not the JSON config this run started with; delete {run_dir} to run again")
+    return started
 
-    Raises FinishedRun for a finished folder and ConfigError when the config asked for differs from
-    the one the interrupted run started with (naming each key, with both values).
+
+def refuse_other_settings(run_dir: Path, asked: dict[str, Any], what: str) -> None:
+    started = started_config(run_dir)
+    differ = [] if started is None else differing_keys(started, asked)
+    if differ:
+        before, now = flat(started), flat(asked)
+        shown = ", ".join(f"{k}={before.get(k, '<absent>')!r} there, {now.get(k, '<absent>')!r} here"
+                          for k in differ[:6])
+        more = f" and {len(differ) - 6} more" if len(differ) > 6 else ""
+        raise ConfigError(f"the run folder {run_dir} holds {what} started with other settings: {shown}{more}. "
+                          "Run it with the settings it started with, or give a new folder")
+
+
+def resume_state(run_dir: Path, asked: dict[str, Any], resume: bool = True) -> str:
+    """'new', 'interrupted' (train on from the backup) or 'trained' (evaluate the trained weights).
+
+    Raises FinishedRun for a folder finished with these settings, and ConfigError when the folder's run
+    (finished, or interrupted and to be resumed) started with other settings, naming each key with both
+    values. With `resume` false an interrupted run's folder is trained again from scratch.
     """
     previous = read_summary(run_dir) if (run_dir / SUMMARY).is_file() else None
     if isinstance(previous, dict) and previous.get("status") in FINISHED:
+        refuse_other_settings(run_dir, asked, f"a {previous['status']} run")
         raise FinishedRun(run_dir, previous)
     backup = run_dir / BACKUP
-    if not backup.is_dir():
-        return "new"
-    stored = backup / STARTED_CONFIG
-    if stored.is_file():
-        try:
-            started = json.loads(stored.read_text())
-        except ValueError:
-            started = None
-        if not isinstance(started, dict):
-            raise ConfigError(f"{stored}: not the JSON config this run started with; delete {backup} to train "
-                              "from scratch")
-        differ = differing_keys(started, asked)
-        if differ:
-            before, now = flat(started), flat(asked)
-            shown = ", ".join(f"{k}={before.get(k, '<absent>')!r} there, {now.get(k, '<absent>')!r} here"
-                              for k in differ[:6])
-            more = f" and {len(differ) - 6} more" if len(differ) > 6 else ""
-            raise ConfigError(f"hydra.run.dir={str(run_dir)!r} holds an interrupted run started with other "
-                              f"settings: {shown}{more}. Resume it with the settings it started with, or give "
-                              "a new folder")
-    return "trained" if (backup / TRAINED).is_file() else "interrupted"
+    trained = (backup / TRAINED).is_file() and (backup / TRAINED_WEIGHTS).is_file()
+    if not resume or not (trained or (backup / WEIGHTS).is_file()):
+        return "new"  # nothing trained to continue from (or asked not to): whatever is there is replaced
+    refuse_other_settings(run_dir, asked, "an interrupted run")
+    return "trained" if trained else "interrupted"
 
 
-def save_started_config(run_dir: Path, asked: dict[str, Any]) -> None:
-    """Kept beside the backup from the first start on, so every later resume is checked against it."""
-    path = run_dir / BACKUP / STARTED_CONFIG
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(path, asked)
+def start_fresh(run_dir: Path, asked: dict[str, Any]) -> None:
+    """A new run in this folder: any earlier backup goes, and the config it starts with is kept."""
+    if (run_dir / BACKUP).exists():
+        log.info("starting %s from scratch: removing the earlier backup", run_dir)
+        drop_backup(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(run_dir / STARTED_CONFIG, asked)
 
 
 def mark_trained(run_dir: Path, epochs: int) -> None:
+    """After TRAINED_WEIGHTS is whole: from here on a resume evaluates those and trains no more."""
     write_json_atomic(run_dir / BACKUP / TRAINED, {"epochs": epochs})
 
 

@@ -108,9 +108,10 @@ def keep_trained_weights(model: keras.Model, run_dir: Path, epochs: int) -> None
     """The weights training ended with (early stopping may have restored earlier ones), then the mark that
     says so: a run killed during evaluation resumes by evaluating them."""
     backup = run_dir / folders.BACKUP
+    backup.mkdir(exist_ok=True)
     folders.require_space(backup, 4 * model.count_params() + folders.MIB)
     model.save_weights(backup / "staged.weights.h5", overwrite=True)
-    os.replace(backup / "staged.weights.h5", backup / folders.WEIGHTS)
+    os.replace(backup / "staged.weights.h5", backup / folders.TRAINED_WEIGHTS)
     folders.mark_trained(run_dir, epochs)
 
 
@@ -128,15 +129,14 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     recorded (status `failed`) and re-raised; a NaN loss ends the run as `diverged`.
     """
     asked = OmegaConf.to_container(cfg, resolve=True)  # as asked: before sizing fills in widths
-    state = folders.resume_state(run_dir, asked)  # refuses a finished folder or a resume with other settings
-    state = state if cfg.trainer.resume else "new"
+    state = folders.resume_state(run_dir, asked, cfg.trainer.resume)  # refuses finished folders, other settings
     resuming = state != "new"
     model, precision_reason = prepare(cfg)
     folders.check_writable(run_dir, "hydra.run.dir", folders.space_needed(model.count_params()))
     splits = data_module.load(cfg.data)
     run_dir.mkdir(parents=True, exist_ok=True)
-    if cfg.trainer.resume:
-        folders.save_started_config(run_dir, asked)
+    if not resuming:
+        folders.start_fresh(run_dir, asked)
     summary: dict[str, Any] = {
         "status": "running", "error": None, "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
         "config": OmegaConf.to_container(cfg, resolve=True),
@@ -159,7 +159,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         if state == "trained":  # killed during evaluation: its weights are whole, training is not redone
             log.info("training had ended: evaluating the weights in %s", run_dir / folders.BACKUP)
             model.optimizer.build(model.trainable_variables)  # the backup holds its state too: same variables
-            model.load_weights(run_dir / folders.BACKUP / folders.WEIGHTS)
+            model.load_weights(run_dir / folders.BACKUP / folders.TRAINED_WEIGHTS)
         else:
             model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
                       batch_size=trainer.batch_size, validation_batch_size=trainer.eval_batch_size,
@@ -169,8 +169,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         history = record.dedupe_history(run_dir)
         if trainer.resume and state != "trained":
             keep_trained_weights(model, run_dir, len(history))
-        if state == "trained":
+        if state == "trained":  # trained in an earlier process: its epochs' times, and this one's evaluation after
             train_seconds = float(history["epoch_time_s"].sum())
+            start -= train_seconds
         diverged = history.empty or not np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
         test_loss, test_accuracy = model.evaluate(splits.x_test, splits.y_test, batch_size=trainer.eval_batch_size,
                                                   verbose=0)
