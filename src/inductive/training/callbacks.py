@@ -87,11 +87,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
-        # h5py can crash the process on a full disk: fail as a Python error first, so the run records it
-        folders.require_space(Path(self.backup_dir), 4 * self.model.count_params() + folders.MIB)
-        staged = os.path.join(self.backup_dir, "staged.weights.h5")
-        self.model.save_weights(staged, overwrite=True)
-        os.replace(staged, self._weights_path)  # weights first: a kill before the metadata redoes one epoch
+        folders.save_weights(self.model, Path(self._weights_path))  # weights first: a kill before the
+        # metadata redoes one epoch; and a full disk is a Python error, never a crash in h5py
         staged = self._training_metadata_path + ".staged"
         with open(staged, "w") as f:
             json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,27 @@ def require_space(folder: Path, need_bytes: int) -> None:
     if free < need_bytes:
         raise OSError(errno.ENOSPC, f"No space left on device: {free / MIB:.1f} MiB free in {folder}, "
                                     f"{need_bytes / MIB:.1f} MiB needed for the backup")
+
+
+def save_weights(model: Any, target: Path) -> None:
+    """`model.save_weights` to `target`, atomically, and never by h5py onto the target's disk.
+
+    h5py can crash the whole process when its disk fills mid-write (a segfault, status left `running`).
+    So the weights are written to a scratch folder in memory (/dev/shm where there is one) and copied
+    into place by Python, whose writes raise OSError on a full disk: the run then ends `failed`.
+    """
+    scratch = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    part = target.with_name(f".{target.name}.part")
+    with tempfile.TemporaryDirectory(dir=scratch, prefix="inductive-") as tmp:
+        staged = Path(tmp) / "staged.weights.h5"
+        model.save_weights(staged)
+        require_space(target.parent, staged.stat().st_size + MIB)
+        try:
+            shutil.copyfile(staged, part)
+        except OSError:
+            part.unlink(missing_ok=True)
+            raise
+    os.replace(part, target)
 
 
 def space_needed(params: int) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 import traceback
@@ -109,9 +108,7 @@ def keep_trained_weights(model: keras.Model, run_dir: Path, epochs: int) -> None
     says so: a run killed during evaluation resumes by evaluating them."""
     backup = run_dir / folders.BACKUP
     backup.mkdir(exist_ok=True)
-    folders.require_space(backup, 4 * model.count_params() + folders.MIB)
-    model.save_weights(backup / "staged.weights.h5", overwrite=True)
-    os.replace(backup / "staged.weights.h5", backup / folders.TRAINED_WEIGHTS)
+    folders.save_weights(model, backup / folders.TRAINED_WEIGHTS)
     folders.mark_trained(run_dir, epochs)
 
 
