@@ -13,15 +13,9 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from conftest import compose_config, tiny_overrides
+from conftest import compose_config, run_cli as cli, tiny_overrides
 from inductive.errors import ConfigError
 from inductive.training import folders, record
-
-
-def cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "inductive.run", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 # ------------------------------------------------------------------ TensorFlow-free rules

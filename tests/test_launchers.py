@@ -4,12 +4,11 @@ import importlib.util
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 import yaml
 
-from conftest import tiny_overrides
+from conftest import run_cli, tiny_overrides
 from inductive.evidence.tables import collect
 
 pytestmark = pytest.mark.slow  # starts sweeps through the launcher plugins
@@ -26,9 +25,7 @@ def installed(plugin: str) -> bool:
 
 
 def sweep(*args: str, cwd) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "inductive.run", "-m", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return run_cli("-m", *args, cwd=cwd)
 
 
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local", "ray"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import compose_config, tiny_overrides
+from conftest import compose_config, run_cli as cli, tiny_overrides
 from inductive.training import record
 from inductive.training.train import run
 
@@ -15,12 +15,6 @@ pytestmark = pytest.mark.slow  # every test here trains or starts the command li
 
 HISTORY_COLUMNS = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_time_s", "train_eval_loss",
                    "train_eval_accuracy"}
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "inductive.run", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("model", ["dense", "conv_flatten", "gap"])

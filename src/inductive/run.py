@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 from pathlib import Path
 
-import hydra  # noqa: E402
-import pandas as pd  # noqa: E402
-from hydra.core.hydra_config import HydraConfig  # noqa: E402
-from hydra.types import RunMode  # noqa: E402
-from omegaconf import DictConfig  # noqa: E402
+import hydra
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
 
-from inductive import quiet  # noqa: E402
-from inductive.training.config import CHECKED, ConfigError, config_dir  # noqa: E402
-from inductive.training.data import DataError  # noqa: E402
-from inductive.training.folders import FinishedRun  # noqa: E402
+from inductive import quiet
+from inductive.training import record
+from inductive.training.config import CHECKED, ConfigError, config_dir
+from inductive.training.data import DataError
+from inductive.training.folders import FinishedRun
 
 log = logging.getLogger("inductive")
-
-
-def read_summary(path: Path) -> object:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def result_table(summary: dict) -> str:
@@ -68,9 +61,7 @@ def record_failure(run_dir: Path, cfg: DictConfig, err: Exception) -> None:
     """A sweep job that failed before training: `failed` with its error, over whatever summary it had."""
     from omegaconf import OmegaConf
 
-    from inductive.training import record
-
-    earlier = read_summary(run_dir / "summary.json")
+    earlier = record.read_summary(run_dir)
     summary = earlier if isinstance(earlier, dict) else {
         "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
         "config": OmegaConf.to_container(cfg, resolve=True)}
@@ -109,7 +100,7 @@ def main(cfg: DictConfig) -> float | None:
             return objective({}, cfg.objective, direction)
         sys.exit(2)
     except Exception:
-        summary = read_summary(run_dir / "summary.json")
+        summary = record.read_summary(run_dir)
         recorded = isinstance(summary, dict) and summary.get("status") == "failed"
         log.exception("run failed%s", f"; the error is recorded in {run_dir / 'summary.json'}" if recorded else
                       " before its summary.json could record it")

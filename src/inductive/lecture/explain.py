@@ -15,8 +15,6 @@ import math
 import sys
 from typing import Any
 
-
-
 from inductive.arithmetic import (  # noqa: E402
     Arithmetic,
     LayerSettingError,
@@ -52,7 +50,6 @@ LAYER_KEYS = {
 ALIASES = {"maxpool2d": "MaxPooling2D", "avgpool2d": "AveragePooling2D", "globalavgpool2d": "GlobalAveragePooling2D",
            "globalmaxpool2d": "GlobalMaxPooling2D", **{name.lower(): name for name in LAYER_KEYS}}
 
-
 def layer_config(cfg: dict[str, Any], given: set[str]) -> tuple[str, dict[str, Any], tuple[int, ...]]:
     """Keras class name, constructor arguments and batch input shape from the command's settings."""
     name = ALIASES.get(str(cfg["layer"]).lower())
@@ -84,7 +81,6 @@ def layer_config(cfg: dict[str, Any], given: set[str]) -> tuple[str, dict[str, A
         config[arg] = value
     return name, config, batch_shape
 
-
 def keras_arithmetic(
     name: str, config: dict[str, Any], batch_shape: tuple[int, ...]
 ) -> tuple[tuple[int, ...], ParamCount]:
@@ -101,7 +97,6 @@ def keras_arithmetic(
     if sizes:
         raise RuntimeError(f"{name} has trainable weights other than kernel and bias: {sizes}")
     return tuple(outputs.shape), params
-
 
 def report(name: str, config: dict[str, Any], batch_shape: tuple[int, ...], closed: Arithmetic) -> str:
     """The closed form written out, for reading aloud on a slide."""
@@ -123,7 +118,6 @@ def report(name: str, config: dict[str, Any], batch_shape: tuple[int, ...], clos
         f"dense equivalent  {n_in} * {n_out}" + (f" + {n_out}" if dense.biases else "")
         + f" = {dense.total} parameters ({saving})",
     ])
-
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
@@ -148,7 +142,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Keras agrees      keras.layers.{name} built and called on {batch_shape}: "
           f"{shape}, {params.total} parameters")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

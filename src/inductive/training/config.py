@@ -69,17 +69,15 @@ class CheckBeforeRun(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from hydra.core.global_hydra import GlobalHydra
-        from hydra.core.override_parser.overrides_parser import OverridesParser
-        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
         from omegaconf import open_dict
+
+        from inductive.training.sweep import basic_sweep_jobs
 
         self._check_or_exit(config)
         need = space_for(config)
-        if "basic_sweeper" in str(config.hydra.sweeper.get("_target_", "")):
-            params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
-            parsed = OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task])
+        jobs = basic_sweep_jobs(config)
+        if jobs is not None:
             loader = GlobalHydra.instance().config_loader()
-            jobs = [list(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
             for num, overrides in enumerate(jobs):
                 job = loader.load_sweep_config(config, overrides)
                 self._check_or_exit(job, overrides)
@@ -110,14 +108,10 @@ class CheckBeforeRun(Callback):
     def _check_folder_or_exit(config: DictConfig, run_dir: Path, overrides: list[str] | None = None) -> None:
         """Before Hydra writes the folder's .hydra/: a refused run leaves a finished or interrupted one as it was.
         A sweep job finished with the same settings is left to be skipped."""
-        from omegaconf import OmegaConf
-
         from inductive.training import folders
 
-        asked = {key: OmegaConf.to_container(config[key], resolve=True) if OmegaConf.is_config(config[key])
-                 else config[key] for key in config if key != "hydra"}  # the config the job will get
         try:
-            folders.resume_state(run_dir, asked, bool(config.trainer.resume))
+            folders.resume_state(run_dir, folders.asked_config(config), bool(config.trainer.resume))
         except folders.FinishedRun as err:
             if overrides is None:
                 _exit_with(err)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from inductive.errors import ConfigError
-from inductive.training.record import SUMMARY, read_summary, write_json_atomic
+from inductive.training.record import read_summary, write_json_atomic
 
 BACKUP = "backup"  # Keras BackupAndRestore state of an unfinished run, kept until summary.json says completed
 STARTED_CONFIG = "started_config.json"  # beside backup/: the resolved config the run started with, kept for good
@@ -42,6 +42,14 @@ class FinishedRun(ConfigError):
         super().__init__(f"the run folder {run_dir} already holds a {summary['status']} run; give a new folder "
                          "(hydra.run.dir, or hydra.sweep.dir for a sweep) or delete this one to run again")
         self.summary = summary
+
+
+def asked_config(config: Any) -> dict[str, Any]:
+    """The resolved config a run gets, Hydra's own node left out: what started_config.json keeps."""
+    from omegaconf import OmegaConf
+
+    return {key: OmegaConf.to_container(config[key], resolve=True) if OmegaConf.is_config(config[key])
+            else config[key] for key in config if key != "hydra"}
 
 
 def flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -96,7 +104,7 @@ def resume_state(run_dir: Path, asked: dict[str, Any], resume: bool = True) -> s
     (finished, or interrupted and to be resumed) started with other settings, naming each key with both
     values. With `resume` false an interrupted run's folder is trained again from scratch.
     """
-    previous = read_summary(run_dir) if (run_dir / SUMMARY).is_file() else None
+    previous = read_summary(run_dir)
     if isinstance(previous, dict) and previous.get("status") in FINISHED:
         refuse_other_settings(run_dir, asked, f"a {previous['status']} run")
         raise FinishedRun(run_dir, previous)
@@ -139,10 +147,12 @@ def check_writable(folder: Path, key: str, need_bytes: int = 16 * MIB) -> None:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ConfigError(f"{key}={str(folder)!r}: {existing} is not writable (read-only or no permission); "
                           "give a folder you can write to")
-    free = shutil.disk_usage(existing).free
-    if free < need_bytes:
+    try:
+        require_space(existing, need_bytes)
+    except OSError:
+        free = shutil.disk_usage(existing).free
         raise ConfigError(f"{key}={str(folder)!r}: only {free / MIB:.1f} MiB free on the disk holding {existing}; "
-                          f"a run needs about {need_bytes / MIB:.0f} MiB (backup weights and records)")
+                          f"a run needs about {need_bytes / MIB:.0f} MiB (backup weights and records)") from None
 
 
 def require_space(folder: Path, need_bytes: int) -> None:

@@ -161,9 +161,12 @@ def shift_metrics(table: pd.DataFrame) -> dict[str, Any]:
                for fill, g in shifted.groupby("fill")}}
 
 
-def read_summary(run_dir: Path) -> dict[str, Any] | None:
-    path = run_dir / SUMMARY
-    return json.loads(path.read_text()) if path.is_file() else None
+def read_summary(run_dir: Path) -> Any:
+    """summary.json as written, or None when it is missing or unreadable (callers check it is a dict)."""
+    try:
+        return json.loads((run_dir / SUMMARY).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def find_run_dirs(roots: list[Path]) -> list[Path]:

@@ -20,20 +20,26 @@ MULTIRUN = "multirun.yaml"  # Hydra writes it when a sweep starts, before any jo
 FINISHED = ("completed", "diverged")
 
 
-def planned_jobs(sweep_dir: Path) -> list[frozenset[str]] | None:
-    """Each job's overrides as the sweep's multirun.yaml plans them (basic sweeper); None when unknown."""
+def basic_sweep_jobs(config: DictConfig) -> list[list[str]] | None:
+    """Each job's overrides, in the order Hydra's basic sweeper runs them; None for other sweepers, which
+    choose values as they go."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    if "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
+        return None
+    params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
+    parsed = OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task])
+    return [list(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+
+
+def planned_jobs(sweep_dir: Path) -> list[frozenset[str]] | None:
+    """Each job's overrides as the sweep's multirun.yaml plans them; None when unknown."""
     try:
-        config = OmegaConf.load(sweep_dir / MULTIRUN)
-        if "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
-            return None
-        params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
-        parsed = OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task])
+        jobs = basic_sweep_jobs(OmegaConf.load(sweep_dir / MULTIRUN))
     except Exception:  # no or unreadable multirun.yaml: the sweep's plan is not known
         return None
-    return [frozenset(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    return None if jobs is None else [frozenset(job) for job in jobs]
 
 
 def job_overrides(run_dir: Path) -> frozenset[str] | None:
@@ -53,10 +59,7 @@ def never_started(sweep_dir: Path, run_dirs: list[Path]) -> list[str]:
 
 
 def job_row(run_dir: Path) -> dict[str, Any]:
-    try:
-        summary = read_summary(run_dir)
-    except (OSError, ValueError):
-        summary = None
+    summary = read_summary(run_dir)
     if not isinstance(summary, dict):
         return {"job": run_dir.name, "status": "incomplete (no summary.json)"}
     final, test = summary.get("final") or {}, summary.get("test") or {}

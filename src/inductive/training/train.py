@@ -125,7 +125,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     Config and data errors raise before anything is trained; errors during training are
     recorded (status `failed`) and re-raised; a NaN loss ends the run as `diverged`.
     """
-    asked = OmegaConf.to_container(cfg, resolve=True)  # as asked: before sizing fills in widths
+    asked = folders.asked_config(cfg)  # as asked: before sizing fills in widths
     state = folders.resume_state(run_dir, asked, cfg.trainer.resume)  # refuses finished folders, other settings
     resuming = state != "new"
     model, precision_reason = prepare(cfg)
@@ -164,11 +164,11 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                       callbacks=callbacks(cfg, run_dir, resuming, splits), verbose=verbosity(trainer.verbose))
         train_seconds = time.perf_counter() - start
         history = record.dedupe_history(run_dir)
-        if trainer.resume and state != "trained":
-            keep_trained_weights(model, run_dir, len(history))
         if state == "trained":  # trained in an earlier process: its epochs' times, and this one's evaluation after
             train_seconds = float(history["epoch_time_s"].sum())
             start -= train_seconds
+        elif trainer.resume:
+            keep_trained_weights(model, run_dir, len(history))
         diverged = history.empty or not np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
         test_loss, test_accuracy = model.evaluate(splits.x_test, splits.y_test, batch_size=trainer.eval_batch_size,
                                                   verbose=0)
