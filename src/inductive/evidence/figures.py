@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from inductive.evidence.style import SLIDE, VERDICT_COLORS, model_color, save_figure, slide_style
+from inductive.evidence.style import DATASET_NAMES, SLIDE, VERDICT_COLORS, model_color, save_figure, slide_style
 from inductive.evidence.tables import ordered_models
 
 
@@ -59,8 +59,8 @@ def curves(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
     cols = min(3, len(models))
     rows = -(-len(models) // cols)
     with slide_style():
-        fig, axes = plt.subplots(rows, cols, figsize=SLIDE, sharex=True, sharey=True, layout="constrained",
-                                 squeeze=False)
+        # each panel its own epoch range: a model that fits in 5 epochs is unreadable on a 150-epoch axis
+        fig, axes = plt.subplots(rows, cols, figsize=SLIDE, sharey=True, layout="constrained", squeeze=False)
         for ax, model in zip(axes.flat, models):
             color = model_color(model)
             for _, run in table[table["model"] == model].groupby("run_id"):
@@ -72,8 +72,6 @@ def curves(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
             ax.set_title(model, color=color)
         for ax in axes.flat[len(models):]:
             ax.set_visible(False)
-        for ax in axes.flat:
-            ax.tick_params(labelbottom=True)  # a panel above a hidden one keeps its epoch axis
         fig.supxlabel("epoch")
         fig.supylabel("accuracy (fraction; the axis does not start at 0)")
         axes.flat[0].plot([], [], "k--", label="train (eval mode)")
@@ -127,7 +125,7 @@ def ratios(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         ax.set_xscale("log")
         ax.set_xlabel("dense parameters / conv parameters (log scale)")
         ax.legend(loc="lower right")
-        _title(fig, title + f" ({first['dataset'].iloc[0]})")
+        _title(fig, title + f" (drawn for {DATASET_NAMES.get(first['dataset'].iloc[0], first['dataset'].iloc[0])})")
         return save_figure(fig, stem)
 
 
@@ -143,7 +141,7 @@ def heads(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         ax.bar_label(bars, [f"{v:,}" for v in first["head_params"]], padding=4, fontsize=13)
         ax.set_yscale("log")
         ax.set_ylabel("trainable weights after the head (log scale)")
-        _title(fig, title + f" ({first['dataset'].iloc[0]})")
+        _title(fig, title + f" (drawn for {DATASET_NAMES.get(first['dataset'].iloc[0], first['dataset'].iloc[0])})")
         return save_figure(fig, stem)
 
 

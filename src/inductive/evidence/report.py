@@ -22,12 +22,12 @@ import pandas as pd
 from inductive.evidence import figures, html, stats
 from inductive.evidence.claims import REGISTRY, Finding, headline_row, judge_all
 from inductive.evidence.claims.structure import LECTURE_RESULTS
+from inductive.evidence.style import DATASET_NAMES
 from inductive.evidence.tables import ReportError, Tables, collect, save_table
 
 log = logging.getLogger("inductive.report")
 
 USAGE = "usage: python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR] [lecture=DIR] [note=FILE.md]"
-DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
 
 
 def _cell(value: Any) -> str:

@@ -9,6 +9,9 @@ import matplotlib
 matplotlib.use("Agg")  # figures are files; never needs a screen
 import matplotlib.pyplot as plt  # noqa: E402
 
+# How datasets are named for people, in reports and figure titles.
+DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
+
 # The same model keeps the same colour in every figure (colour-blind-safe Okabe-Ito palette).
 MODEL_COLORS = {
     "dense": "#D55E00",
