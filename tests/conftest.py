@@ -138,11 +138,12 @@ def _protocol_config(model: str, seed: int, fit_accuracy: float) -> dict:
 @pytest.fixture(scope="session")
 def fake_sweep(tmp_path_factory) -> Callable[..., Path]:
     """Write a sweep folder of fake runs: `fake_sweep({model: dict(fake_run keywords)}, seeds=3)`."""
-    def make(spec: dict[str, dict], seeds: int = 3, name: str = "sweep", jitter: float = 0.004) -> Path:
+    def make(spec: dict[str, dict], seeds: int = 3, name: str = "sweep", jitter: float = 0.004,
+             first_seed: int = 0) -> Path:
         sweep = tmp_path_factory.mktemp("fake") / name
         num = 0
         for model, numbers in spec.items():
-            for seed in range(seeds):
+            for seed in range(first_seed, first_seed + seeds):
                 rng = np.random.default_rng(100 * num + seed)
                 wiggle = float(rng.normal(0, jitter))
                 kwargs = dict(numbers)

@@ -81,9 +81,37 @@ def test_one_bad_folder_cannot_stop_the_report(fake_sweep):
     assert report.main([str(sweep)]) == 0
 
 
+def test_a_saved_report_reads_back_as_its_runs(built, tmp_path):
+    """A report's tables folder stands in for its sweep: same runs, same conditions, same effects."""
+    assert report.main([str(built), f"out={tmp_path}"]) == 0
+    for name in ("runs", "effects", "glance"):
+        again, first = pd.read_csv(tmp_path / f"{name}.csv"), pd.read_csv(built / f"{name}.csv")
+        pd.testing.assert_frame_equal(again, first, check_exact=False, rtol=1e-9)
+
+
+def test_a_second_look_joins_the_first_looks_saved_tables(built, fake_sweep, tmp_path):
+    """Seeds 3-5 in a new sweep join seeds 0-2 read back from the first report: one condition, six seeds."""
+    second = fake_sweep(lecture_holds(), seeds=3, first_seed=3, name="second_look")
+    assert report.main([str(built), str(second), "alpha=0.025", f"out={tmp_path}"]) == 0
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert len(runs) == 24 and set(runs["condition"]) == {"F1k"} and sorted(set(runs["seed"])) == list(range(6))
+    effects = pd.read_csv(tmp_path / "effects.csv")
+    assert set(effects["n"]) == {6}
+    deciding = effects[effects["kind"] == "decides"]
+    assert (deciding["level"] >= 1 - 0.025 - 1e-12).all() and (deciding["level"] < 1).all()
+    assert "family-wise error 2.5%" in (tmp_path / "report.md").read_text()
+
+
+def test_runs_given_twice_are_refused(built, tmp_path, capsys):
+    assert report.main([str(built), str(built.parent), f"out={tmp_path}"]) == 2
+    assert "two runs share the id" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [([], "no sweep folder"), (["nowhere"], "no such folder"),
                                            (["a", "bogus=1"], "unknown argument"),
-                                           (["a", "note=/no/such/note.md"], "note=/no/such/note.md")])
+                                           (["a", "note=/no/such/note.md"], "note=/no/such/note.md"),
+                                           (["a", "alpha=0.5"], "alpha=0.5: expected"),
+                                           (["a", "alpha=five"], "alpha=five: expected")])
 def test_bad_arguments_give_one_clear_line_and_exit_2(tmp_path, capsys, args, message):
     assert report.main(args) == 2
     assert message in capsys.readouterr().err

@@ -46,6 +46,19 @@ def test_corrected_interval_excludes_zero_exactly_when_holm_rejects():
         assert effect.level >= 0.95
 
 
+@pytest.mark.parametrize("alpha", [0.05, 0.025, 0.01])
+def test_a_smaller_alpha_widens_every_corrected_interval_and_rejects_less(alpha):
+    """The second look's alpha: intervals exclude 0 exactly when Holm rejects at that alpha."""
+    effects = [effect_of(d) for d in ([0.02, 0.03, 0.025, 0.028, 0.022], [0.01, -0.01, 0.02, 0.0, 0.015],
+                                      [0.012, 0.018, 0.0, 0.015, 0.01])]
+    adjusted = stats.holm([e.p for e in effects])
+    at_five = stats.corrected(effects)
+    for effect, wider, p_holm in zip(at_five, stats.corrected(effects, alpha), adjusted):
+        assert (wider.low > 0 or wider.high < 0) == (p_holm < alpha)
+        assert wider.high - wider.low >= effect.high - effect.low - 1e-12
+    assert any(0.025 <= p < 0.05 for p in adjusted)  # the case where the two alphas disagree is exercised
+
+
 @pytest.mark.parametrize("differences, band, expected", [
     ([0.05, 0.06, 0.04, 0.055, 0.05], 0.01, stats.SUPPORTED),
     ([-0.05, -0.06, -0.04, -0.055, -0.05], 0.01, stats.CONTRADICTED),

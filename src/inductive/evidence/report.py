@@ -1,4 +1,4 @@
-"""`python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR] [lecture=DIR]`: run folders -> report.md.
+"""`python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR] [lecture=DIR] [note=FILE.md] [alpha=A]`.
 
 Reads every run folder below the folders given (`tables`), judges every registered claim (`claims`),
 and writes into `report/` inside the first folder (or `out=DIR`): the tidy tables (runs, epochs,
@@ -6,6 +6,9 @@ layers, shifts, effects) and each claim's own tables as CSV and Parquet, every f
 and report.md (with report.html beside it: the same, one self-contained file with the figures inlined),
 which opens with the claims x datasets verdicts. `lecture=DIR` is where
 `python -m inductive.conv_questions` wrote its Keras checks (default results/conv_questions).
+A folder an earlier report wrote (its runs.csv, epochs.csv, layers.csv, shifts.csv) may be given in place
+of its sweep: its runs join the others. `alpha=A` is the family-wise error per claim and condition
+(default 0.05; 0.025 for a pre-registered second look, so that both looks together stay within 0.05).
 No TensorFlow is imported.
 """
 
@@ -27,7 +30,8 @@ from inductive.evidence.tables import ReportError, Tables, collect, save_table
 
 log = logging.getLogger("inductive.report")
 
-USAGE = "usage: python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR] [lecture=DIR] [note=FILE.md]"
+USAGE = ("usage: python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR] [lecture=DIR] [note=FILE.md] "
+         "[alpha=A]")
 
 
 def _cell(value: Any) -> str:
@@ -137,7 +141,7 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
              "Why:", "", *reasons(findings, datasets), "",
              "![claims at a glance](glance.png)", "", "![effects at a glance](glance_effects.png)", "",
              "## How verdicts are made", "",
-             *[f"{i}. {rule}" for i, rule in enumerate(stats.RULES, start=1)], "",
+             *[f"{i}. {rule}" for i, rule in enumerate(stats.rules(tables.alpha), start=1)], "",
              "## Where our runs contradict the lecture", "",
              *(contradictions(effects) or ["Nowhere: no effect's interval lies on the other side of 0."]), "",
              "## Conditions", "", markdown_table(conditions_table(tables)), ""]
@@ -192,13 +196,14 @@ def draw(findings: list[Finding], out: Path) -> dict[int, list[Path]]:
 
 
 def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LECTURE_RESULTS,
-                 command: str | None = None, note: Path | None = None) -> Path:
+                 command: str | None = None, note: Path | None = None, alpha: float = stats.ALPHA) -> Path:
     """Collect, judge, write tables, figures and report.md; returns its path.
 
     `note`: a Markdown file printed under the title, for what the runs cannot say about themselves
     (e.g. that a dataset copy's test images were decoded from JPEG)."""
     note_text = read_note(note)
     tables = collect(roots)
+    tables.alpha = alpha
     equivalence = lecture / "equivalence.csv"
     tables.equivalence = pd.read_csv(equivalence) if equivalence.is_file() else None
     datasets = list(dict.fromkeys(tables.runs["dataset"].dropna()))
@@ -240,8 +245,19 @@ def read_note(note: Path | None) -> str:
         raise ReportError(f"note={note}: cannot read it as a UTF-8 Markdown file ({type(err).__name__})") from None
 
 
-def parse_args(argv: list[str]) -> tuple[list[Path], Path | None, Path, Path | None]:
-    roots, out, lecture, note = [], None, LECTURE_RESULTS, None
+def parse_alpha(value: str) -> float:
+    try:
+        alpha = float(value)
+    except ValueError:
+        alpha = math.nan
+    if not 0 < alpha <= 0.2:
+        raise ReportError(f"alpha={value}: expected a family-wise error between 0 and 0.2, e.g. alpha=0.05 "
+                          "(the default) or alpha=0.025 (a second look)")
+    return alpha
+
+
+def parse_args(argv: list[str]) -> tuple[list[Path], Path | None, Path, Path | None, float]:
+    roots, out, lecture, note, alpha = [], None, LECTURE_RESULTS, None, stats.ALPHA
     for arg in argv:
         key, sep, value = arg.partition("=")
         if not sep:
@@ -252,12 +268,14 @@ def parse_args(argv: list[str]) -> tuple[list[Path], Path | None, Path, Path | N
             lecture = Path(value)
         elif key == "note" and value:
             note = Path(value)
+        elif key == "alpha":
+            alpha = parse_alpha(value)
         else:
-            raise ReportError(f"unknown argument {arg!r}: the options are out=DIR, lecture=DIR and note=FILE.md. "
-                              f"{USAGE}")
+            raise ReportError(f"unknown argument {arg!r}: the options are out=DIR, lecture=DIR, note=FILE.md and "
+                              f"alpha=A. {USAGE}")
     if not roots:
         raise ReportError(f"no sweep folder given. {USAGE}")
-    return roots, out, lecture, note
+    return roots, out, lecture, note, alpha
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,8 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        roots, out, lecture, note = parse_args(argv)
-        path = build_report(roots, out, lecture, "python -m inductive.report " + " ".join(argv), note)
+        roots, out, lecture, note, alpha = parse_args(argv)
+        path = build_report(roots, out, lecture, "python -m inductive.report " + " ".join(argv), note, alpha)
     except ReportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -3,10 +3,12 @@
 An effect is a difference between two models, per seed, signed so that positive values favour the
 lecture. Within one claim under one condition (a dataset and training setup; the evidence presets
 have one per dataset), every deciding comparison x measure is one test; Holm's step-down correction
-(our own few lines over scipy's p-values) keeps the chance of any false verdict in that family at 5%. The interval shown for a test is the t interval at level
-1 - 0.05 * p / p_Holm, which excludes 0 exactly when the Holm-adjusted p is below 0.05.
+(our own few lines over scipy's p-values) keeps the chance of any false verdict in that family at alpha
+(5% unless the report is asked for less, e.g. 2.5% for a second look at more seeds). The interval shown for
+a test is the t interval at level 1 - alpha * p / p_Holm, which excludes 0 exactly when the Holm-adjusted p
+is below alpha.
 
-Verdict rules, in this order (RULES, printed in every report):
+Verdict rules, in this order (`rules`, printed in every report):
 - `negligible`: the corrected interval lies inside the measure's pre-declared band (an equivalence
   test: no effect worth the name, even if it excludes 0);
 - `supported`: it excludes 0 on the lecture's side;  `contradicted`: on the other side;
@@ -25,15 +27,19 @@ from scipy import stats
 ALPHA = 0.05
 SUPPORTED, CONTRADICTED, NEGLIGIBLE, INCONCLUSIVE = "supported", "contradicted", "negligible", "inconclusive"
 VERDICTS = (SUPPORTED, CONTRADICTED, NEGLIGIBLE, INCONCLUSIVE)
-RULES = [
-    "Each effect is a per-seed paired difference between two models trained alike, signed so that positive "
-    "favours the lecture; runs of one seed share their training subset and validation split.",
-    f"Intervals are paired t intervals over seeds, corrected by Holm across the deciding comparisons of a claim "
-    f"under one condition (family-wise error {ALPHA:.0%}).",
-    "`negligible`: the corrected interval lies inside the measure's negligible band (equivalence).",
-    "`supported` / `contradicted`: it excludes 0 on the lecture's side / the other side.",
-    "`inconclusive`: none of these; the report says how many seeds the observed spread would need.",
-]
+
+
+def rules(alpha: float = ALPHA) -> list[str]:
+    """The verdict rules as every report prints them, before any number."""
+    return [
+        "Each effect is a per-seed paired difference between two models trained alike, signed so that positive "
+        "favours the lecture; runs of one seed share their training subset and validation split.",
+        f"Intervals are paired t intervals over seeds, corrected by Holm across the deciding comparisons of a "
+        f"claim under one condition (family-wise error {alpha * 100:g}%); context effects show their own 95% interval.",
+        "`negligible`: the corrected interval lies inside the measure's negligible band (equivalence).",
+        "`supported` / `contradicted`: it excludes 0 on the lecture's side / the other side.",
+        "`inconclusive`: none of these; the report says how many seeds the observed spread would need.",
+    ]
 
 
 @dataclass(frozen=True)
@@ -107,14 +113,14 @@ def holm(pvalues: list[float]) -> list[float]:
     return adjusted
 
 
-def corrected(effects: list[Effect]) -> list[Effect]:
-    """Each effect with its interval at the Holm level: excludes 0 exactly when its Holm-adjusted p < ALPHA."""
+def corrected(effects: list[Effect], alpha: float = ALPHA) -> list[Effect]:
+    """Each effect with its interval at the Holm level: excludes 0 exactly when its Holm-adjusted p < alpha."""
     out = []
     for effect, p_holm in zip(effects, holm([e.p for e in effects])):
         if math.isnan(p_holm) or p_holm == 0:
-            level = 1 - ALPHA / max(1, sum(not math.isnan(e.p) for e in effects))
+            level = 1 - alpha / max(1, sum(not math.isnan(e.p) for e in effects))
         else:
-            level = 1 - ALPHA * effect.p / p_holm
+            level = 1 - alpha * effect.p / p_holm
         out.append(effect.at_level(level))
     return out
 

@@ -4,6 +4,10 @@ Each folder is read once and on its own: a summary.json that is missing, unreada
 makes that run `incomplete` with the reason, and the others go on. Only completed runs enter the
 statistics; the rest stay in `runs` with their status. Epochs count from 1 in every table (epoch 1
 is the end of the first pass); history.csv keeps Keras's 0-based count.
+
+A folder an earlier report wrote (runs.csv, epochs.csv, layers.csv, shifts.csv side by side) can stand in
+for its run folders: its rows join the runs read now, and conditions are worked out again over all of them.
+That is how a second look at more seeds is judged together with a first look whose run folders are gone.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
+from inductive.evidence.stats import ALPHA
 from inductive.training.record import HISTORY, SHIFT, SHIFT_COLUMNS, SUMMARY, find_run_dirs, run_id
 from inductive.training.sweep import never_started
 
@@ -52,6 +58,7 @@ class Tables:
     shifts: pd.DataFrame   # run x direction x shift x fill
     equivalence: pd.DataFrame | None = None  # input shape: the Keras conv == dense check (conv_questions)
     not_started: tuple[str, ...] = ()  # planned sweep jobs (multirun.yaml) with no folder, as their overrides
+    alpha: float = ALPHA  # family-wise error each claim is judged at (the report's alpha=)
 
     @property
     def completed(self) -> pd.DataFrame:
@@ -204,24 +211,72 @@ def layer_rows(rid: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# ---------------------------------------------------------------- a report's saved tables
+
+TABLE_NAMES = ("runs", "epochs", "layers", "shifts")
+DERIVED = ("condition", "condition_label")  # worked out again over every run a report reads
+IDENTITY = ["run_id", "model", "seed", "dataset", "condition"]
+
+
+def is_tables_folder(path: Path) -> bool:
+    """A folder a report wrote: its four tidy tables as CSV, side by side."""
+    return all((path / f"{name}.csv").is_file() for name in TABLE_NAMES)
+
+
+def read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """runs, epochs, layers and shifts as a report saved them, without the columns derived over a whole report."""
+    tables = []
+    for name in TABLE_NAMES:
+        try:
+            tables.append(pd.read_csv(folder / f"{name}.csv", low_memory=False))
+        except (OSError, ValueError) as err:
+            raise ReportError(f"{folder / f'{name}.csv'}: unreadable as a report table ({err})") from None
+    runs, epochs, layers, shifts = tables
+    for name, table, needed in (("runs", runs, ("run_id", "status", "model", "dataset", "seed")),
+                                ("epochs", epochs, ("run_id", "epoch", "split", "metric", "value")),
+                                ("shifts", shifts, ("run_id", *SHIFT_COLUMNS[:5]))):
+        missing = sorted(set(needed) - set(table.columns))
+        if missing:
+            raise ReportError(f"{folder / f'{name}.csv'} lacks columns {missing}: "
+                              "give a folder written by `python -m inductive.report`")
+    return (runs.drop(columns=[c for c in DERIVED if c in runs]), epochs, layers,
+            shifts.drop(columns=[c for c in IDENTITY[1:] if c in shifts]))
+
+
 # ---------------------------------------------------------------- all folders
 
+def _claim_id(seen: dict[str, Path], rid: str, where: Path) -> None:
+    if rid in seen:
+        raise ReportError(f"two runs share the id {rid!r}: in {seen[rid]} and in {where}; give each run once "
+                          "(a sweep, or the report folder its tables went to, not both) and sweeps distinct names")
+    seen[rid] = where
+
+
 def collect(roots: list[Path]) -> Tables:
-    """The four tables of every run below `roots`, each folder walked once."""
+    """The four tables of every run below `roots`, each folder walked once; a root that is a report's
+    tables folder (`is_tables_folder`) gives its saved rows instead."""
+    saved = [root for root in roots if is_tables_folder(root)]
+    sweeps = [root for root in roots if root not in saved]
     try:
-        run_dirs = find_run_dirs(roots)
+        run_dirs = find_run_dirs(sweeps) if sweeps else []
     except FileNotFoundError as err:
         raise ReportError(str(err)) from None
-    if not run_dirs:
+    if not run_dirs and not saved:
         raise ReportError(f"no runs below {', '.join(map(str, roots))}: expected folders holding {SUMMARY} "
-                          "or .hydra/config.yaml, as `python -m inductive.run -m ...` writes them")
-    runs, epochs, layers, shifts, seen = [], [], [], [], {}
+                          "or .hydra/config.yaml, as `python -m inductive.run -m ...` writes them, or a folder "
+                          "with the runs.csv, epochs.csv, layers.csv and shifts.csv a report wrote")
+    runs, epochs, layers, shifts, seen, saved_runs = [], [], [], [], {}, []
+    for folder in saved:
+        folder_runs, folder_epochs, folder_layers, folder_shifts = read_tables(folder)
+        for rid in folder_runs["run_id"]:
+            _claim_id(seen, rid, folder)
+        saved_runs.append(folder_runs)
+        epochs.append(folder_epochs)
+        layers.extend(folder_layers.to_dict("records"))
+        shifts.append(folder_shifts)
     for run_dir in run_dirs:
         rid = run_id(run_dir)
-        if rid in seen:
-            raise ReportError(f"two run folders share the id {rid!r}: {seen[rid]} and {run_dir}; "
-                              "give sweep folders with distinct names")
-        seen[rid] = run_dir
+        _claim_id(seen, rid, run_dir)
         summary, problem = read_summary(run_dir)
         history, history_note = read_history(run_dir)
         shift, shift_note = read_shift(run_dir)
@@ -232,19 +287,18 @@ def collect(roots: list[Path]) -> Tables:
         epochs.append(epoch_rows(rid, history))
         layers.extend(layer_rows(rid, summary))
         shifts.append(shift.assign(run_id=rid))
-    runs_table = pd.DataFrame(runs)
+    runs_table = pd.concat([*saved_runs, pd.DataFrame(runs)], ignore_index=True)
     runs_table = sort_runs(add_conditions(runs_table.reindex(
         columns=[*runs_table.columns, *(c for c in EXPECTED_COLUMNS if c not in runs_table.columns)])))
     log.info("read %d runs: %s", len(runs_table), runs_table["status"].value_counts().to_dict())
-    identity = ["run_id", "model", "seed", "dataset", "condition"]
-    shifts_table = runs_table[identity].merge(pd.concat(shifts, ignore_index=True), on="run_id")
-    not_started = tuple(f"{root.name}: {job}" for root in roots for job in never_started(root, run_dirs))
+    shifts_table = runs_table[IDENTITY].merge(pd.concat(shifts, ignore_index=True), on="run_id")
+    not_started = tuple(f"{root.name}: {job}" for root in sweeps for job in never_started(root, run_dirs))
     for job in not_started:
         log.warning("planned but never started: %s", job)
     return Tables(runs_table, pd.concat(epochs, ignore_index=True).astype({"epoch": int, "value": float}),
                   pd.DataFrame(layers, columns=["run_id", "position", "name", "class", "input_shape",
                                                 "output_shape", "trainable", "non_trainable"]),
-                  shifts_table[[*identity, *SHIFT_COLUMNS]], not_started=not_started)
+                  shifts_table[[*IDENTITY, *SHIFT_COLUMNS]], not_started=not_started)
 
 
 def _size(value: Any) -> str:
@@ -255,11 +309,22 @@ def _size(value: Any) -> str:
     return f"{value / 1000:g}k" if value >= 1000 else f"{value:g}"
 
 
+def _token(value: Any) -> str:
+    """A setting as text that reads the same from a summary.json and from a saved runs.csv (where a column
+    with gaps turns 1000 into 1000.0 and None into NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def add_conditions(runs: pd.DataFrame) -> pd.DataFrame:
     """`condition`: a short id per set of runs trained alike (F1k: Fashion-MNIST, 1,000 images), and
     `condition_label`: what the id stands for. Ids get a letter suffix when settings beyond the size differ."""
     keys = [k for k in CONDITION_KEYS if k in runs]
-    signature = runs[keys].astype(object).map(str).agg("|".join, axis=1)
+    tokens = runs[keys].astype(object).map(_token)
+    signature = tokens.agg("|".join, axis=1)
     base = runs["dataset"].map(lambda d: DATASET_LETTERS.get(d, str(d)[:1].upper())) + runs["train_size"].map(_size)
     base = base.where(runs["params_target"].isna(), base + "p") if "params_target" in runs else base
     ids = {}
@@ -267,7 +332,7 @@ def add_conditions(runs: pd.DataFrame) -> pd.DataFrame:
         variants = list(dict.fromkeys(group))
         for i, sig in enumerate(variants):
             ids[sig] = prefix if len(variants) == 1 else f"{prefix}{'abcdefghijklmnopqrstuvwxyz'[i]}"
-    varying = [k for k in keys[2:] if runs[k].astype(object).map(str).nunique() > 1]
+    varying = [k for k in keys[2:] if tokens[k].nunique() > 1]
 
     def label(row: pd.Series) -> str:
         parts = [str(row["dataset"]), f"{_size(row['train_size'])} train images"]

@@ -60,7 +60,7 @@ def by_shift(tables: Tables) -> pd.DataFrame:
             .reset_index())
 
 
-def judge_condition(runs: pd.DataFrame, condition: str) -> tuple[list[dict], list[tuple[str, str]]]:
+def judge_condition(runs: pd.DataFrame, condition: str, alpha: float) -> tuple[list[dict], list[tuple[str, str]]]:
     here = runs[runs["condition"] == condition]
     dataset, rows, outcomes = here["dataset"].iloc[0], [], []
     judged = []
@@ -72,7 +72,7 @@ def judge_condition(runs: pd.DataFrame, condition: str) -> tuple[list[dict], lis
                    for name, c in {**MEASURES, **CONTEXT}.items()}
         judged.append((more, less, weak, effects))
     deciding = [e for _, _, weak, effs in judged if not weak for name, e in effs.items() if name in MEASURES]
-    corrected = iter(stats.corrected(deciding))
+    corrected = iter(stats.corrected(deciding, alpha))
     for more, less, weak, effects in judged:
         verdicts, texts = [], []
         for name, effect in effects.items():
@@ -110,7 +110,7 @@ def invariance(tables: Tables) -> Finding:
     for dataset, group in runs.groupby("dataset", sort=False):
         results, reasons = [], []
         for condition in group["condition"].unique():
-            found, outcomes = judge_condition(runs, condition)
+            found, outcomes = judge_condition(runs, condition, tables.alpha)
             rows += found
             results += [v for v, _ in outcomes if v]
             reasons += [text for _, text in outcomes]

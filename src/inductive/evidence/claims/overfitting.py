@@ -108,7 +108,7 @@ def judge_pairs(tables: Tables, claim: int, pairs: list[tuple[str, str]], decidi
             continue
         judged = [(m, l, *effects_of(pair_runs(tables, condition, m, l), m, l)) for m, l in found]
         deciding_effects = [e for m, l, effs, _ in judged if (m, l) in deciding for _, e, d in effs if d]
-        corrected = iter(stats.corrected(deciding_effects))
+        corrected = iter(stats.corrected(deciding_effects, tables.alpha))
         comparison_verdicts = []
         for more, less, effs, flags in judged:
             is_deciding = (more, less) in deciding

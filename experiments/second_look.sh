@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The pre-registered second look for one dataset (configs/experiment/evidence_second_look.yaml): seeds 5-9 of
+# the evidence design, then one report over seeds 0-9 at alpha 0.025 into results/reference/ten_seeds/DATASET.
+# The first look is read from the tables its report saved (results/reference/DATASET), so its run folders
+# need not exist any more. Re-running the same command resumes: finished jobs are skipped.
+#
+# usage: experiments/second_look.sh DATASET [OVERRIDE ...]
+#   experiments/second_look.sh mnist data.path=/path/to/mnist
+set -euo pipefail
+
+if [[ $# -lt 1 ]]; then
+  sed -n '2,8p' "$0" >&2
+  exit 2
+fi
+dataset=$1
+shift
+python=${PYTHON:-python}
+first=results/reference/$dataset
+root=outputs/reference/$dataset
+if [[ ! -f $first/runs.csv ]]; then
+  echo "error: $first/runs.csv: no first look for $dataset; run experiments/evidence.sh $dataset first" >&2
+  exit 2
+fi
+"$python" -m inductive.run -m +experiment=evidence_second_look "data=$dataset" \
+  "hydra.sweep.dir=$root/evidence_second_look" "$@"
+note=()  # what the runs cannot say about their data (e.g. CIFAR-10's JPEG-decoded test images)
+[[ -f experiments/notes/$dataset.md ]] && note=("note=experiments/notes/$dataset.md")
+"$python" -m inductive.report "$first" "$root/evidence_second_look" alpha=0.025 \
+  "out=results/reference/ten_seeds/$dataset" "${note[@]}"
