@@ -84,7 +84,7 @@ BAD_VALUES = {
     "model.pool_type": ["min"], "model.head": ["none"], "model.hidden_units": ["[-1]", "abc"],
     "model.activation": ["nope"], "model.dropout": ["abc", "1.0", "-0.1"], "model.target_params": ["0", "abc"],
     "model.match_params_of": ["transformer"], "trainer.optimizer": ["123", "adamm"],
-    "trainer.learning_rate": ["0", "abc"], "trainer.batch_size": ["0", "abc"], "trainer.eval_batch_size": ["0", "abc"], "trainer.stop": ["never"],
+    "trainer.learning_rate": ["0", "abc"], "trainer.batch_size": ["0", "abc"], "trainer.eval_batch_size": ["0", "abc"], "trainer.steps_per_execution": ["0", "1.5"], "trainer.stop": ["never"],
     "trainer.epochs": ["0", "2.5"], "trainer.fit.accuracy": ["0", "1.5"], "trainer.fit.patience": ["0"],
     "trainer.fit.min_delta": ["-1"], "trainer.fit.train_eval_images": ["0"],
     "trainer.early_stopping.enabled": ["maybe"], "trainer.early_stopping.monitor": ["bogus"],

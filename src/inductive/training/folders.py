@@ -28,7 +28,7 @@ WEIGHTS = "latest.weights.h5"  # in BACKUP: Keras BackupAndRestore's last whole 
 # Keys that change how a run is shown, where it is written or how fast it goes, not the experiment: a resume
 # may differ there. Threads can change the order of floating-point sums, so the last bits, nothing more.
 NEUTRAL_KEYS = ("trainer.verbose", "trainer.resume", "trainer.tensorboard", "trainer.threads",
-                "trainer.eval_batch_size", "objective", "output_root")
+                "trainer.eval_batch_size", "trainer.steps_per_execution", "objective", "output_root")
 FINISHED = ("completed", "diverged")
 MIB = 1 << 20
 log = logging.getLogger(__name__)

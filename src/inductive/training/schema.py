@@ -106,6 +106,7 @@ SCHEMA: dict[str, Check] = {
     "trainer.learning_rate": ((lambda v: _number(v) and v > 0), "a positive number"),
     "trainer.batch_size": positive_int(),
     "trainer.eval_batch_size": positive_int(),
+    "trainer.steps_per_execution": positive_int(),
     "trainer.stop": one_of("epochs", "fit"),
     "trainer.epochs": positive_int(),
     "trainer.fit.accuracy": ((lambda v: _number(v) and 0 < v <= 1), "an accuracy in (0, 1]"),

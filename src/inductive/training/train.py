@@ -70,7 +70,8 @@ def prepare(cfg: DictConfig) -> tuple[keras.Sequential, str]:
                  target, list(matched.conv_filters), list(matched.hidden_units))
     model = build_model(cfg.model, shape, classes)
     model.compile(optimizer=make_optimizer(cfg.trainer), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=cfg.trainer.jit_compile)
+                  metrics=["accuracy"], jit_compile=cfg.trainer.jit_compile,
+                  steps_per_execution=cfg.trainer.steps_per_execution)
     return model, why
 
 
