@@ -1,6 +1,7 @@
 """Write results/reference/README.md from the reference reports: the claims x datasets table and what ran.
 
     python experiments/reference_readme.py   # after the reports in results/reference/{all,DATASET} are built
+                                             # (and ten_seeds/{all,DATASET}, the second look, where it ran)
 
 Every number comes from the reports' saved tables (glance.csv, runs.csv); nothing is typed in by hand.
 """
@@ -13,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path("results/reference")
+TEN = ROOT / "ten_seeds"  # the pre-registered second look (configs/experiment/evidence_second_look.yaml)
 NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
-EXPECTED_JOBS = 30  # the evidence preset: 6 models x 5 seeds
+EXPECTED_JOBS = 30  # each look: 6 models x 5 seeds
 
 
 def claims_table(glance: pd.DataFrame) -> str:
@@ -28,22 +30,32 @@ def claims_table(glance: pd.DataFrame) -> str:
 
 
 def runs_line(dataset: str) -> str:
-    runs = pd.read_csv(ROOT / dataset / "runs.csv")
-    done = runs[runs["status"] == "completed"]
-    hours = done["time_total_s"].sum() / 3600
-    missing = EXPECTED_JOBS - len(done)
-    return (f"| {NAMES.get(dataset, dataset)} | [report]({dataset}/report.md), [html]({dataset}/report.html) | "
-            f"{len(done)} of {EXPECTED_JOBS} completed" + (f" ({missing} still to run)" if missing > 0 else "")
-            + f" | {hours:.2f} h (sum of job times on 2 CPU cores; conditions below) |")
+    """A dataset's two looks: reports, runs completed of those planned, and their cost."""
+    cells = []
+    for folder, seeds, first in ((ROOT / dataset, "0-4", 0), (TEN / dataset, "5-9", 5)):
+        if not (folder / "runs.csv").is_file():
+            cells.append(f"not run yet (seeds {seeds})")
+            continue
+        runs = pd.read_csv(folder / "runs.csv", low_memory=False)
+        done = runs[(runs["status"] == "completed") & runs["seed"].between(first, first + 4)]
+        missing = EXPECTED_JOBS - len(done)
+        link = folder.relative_to(ROOT)
+        cells.append(f"[report]({link}/report.md): {len(done)} of {EXPECTED_JOBS} runs of seeds {seeds}"
+                     + (f" ({missing} still to run)" if missing > 0 else "")
+                     + f", {done['time_total_s'].sum() / 3600:.2f} h of job time")
+    return f"| {NAMES.get(dataset, dataset)} | " + " | ".join(cells) + " |"
 
 
 def main() -> int:
-    glance = pd.read_csv(ROOT / "all" / "glance.csv")
     datasets = [d for d in NAMES if (ROOT / d / "runs.csv").is_file()]
     text = (ROOT / "README.template.md").read_text()
-    text = text.replace("<!-- claims -->", claims_table(glance))
-    text = text.replace("<!-- runs -->", "\n".join(["| dataset | report | evidence runs | cost |", "|---|---|---|---|",
-                                                     *map(runs_line, datasets)]))
+    text = text.replace("<!-- claims -->", claims_table(pd.read_csv(ROOT / "all" / "glance.csv")))
+    ten = TEN / "all" / "glance.csv"
+    text = text.replace("<!-- claims_ten -->", claims_table(pd.read_csv(ten)) if ten.is_file()
+                        else "Not run yet: `experiments/second_look.sh DATASET`.")
+    text = text.replace("<!-- runs -->", "\n".join(
+        ["| dataset | first look: 5 seeds, alpha 0.05 | second look: seeds 0-9, alpha 0.025 |", "|---|---|---|",
+         *map(runs_line, datasets)]))
     (ROOT / "README.md").write_text(text)
     print(f"wrote {ROOT / 'README.md'}")
     return 0
