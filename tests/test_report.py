@@ -102,6 +102,43 @@ def test_a_second_look_joins_the_first_looks_saved_tables(built, fake_sweep, tmp
     assert "family-wise error 2.5%" in (tmp_path / "report.md").read_text()
 
 
+def test_settings_read_back_from_csv_name_the_same_condition():
+    """A column with gaps turns 1000 into 1000.0 and None into NaN in a saved runs.csv: same condition."""
+    from inductive.evidence.tables import add_conditions
+
+    runs = pd.DataFrame({"dataset": ["mnist"] * 3, "train_size": [1000, 1000.0, 1000],
+                         "trainer.epochs": [150, 150.0, 150], "params_target": [None, float("nan"), None],
+                         "trainer.batch_size": [32.0, 32, 64]})
+    conditions = add_conditions(runs)
+    assert list(conditions["condition"]) == ["M1ka", "M1ka", "M1kb"]
+    assert conditions["condition_label"].iloc[0] == "mnist, 1k train images, batch_size=32"
+
+
+def test_a_tables_folder_missing_a_table_is_named_not_skipped(built, fake_sweep, tmp_path, capsys):
+    import shutil
+
+    partial = tmp_path / "partial"
+    shutil.copytree(built, partial)
+    (partial / "shifts.csv").unlink()
+    other = fake_sweep(lecture_holds(), seeds=2, first_seed=3, name="other")
+    assert report.main([str(other), str(partial), f"out={tmp_path / 'out'}"]) == 2
+    assert "shifts.csv" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_a_folder_without_runs_beside_one_with_runs_is_named(fake_sweep, tmp_path, capsys):
+    sweep = fake_sweep(lecture_holds(), seeds=2)
+    (tmp_path / "empty").mkdir()
+    assert report.main([str(sweep), str(tmp_path / "empty"), f"out={tmp_path / 'out'}"]) == 2
+    assert f"no runs below {tmp_path / 'empty'}" in capsys.readouterr().err
+
+
+def test_the_report_never_writes_over_a_folder_it_reads(built, capsys):
+    before = (built / "runs.csv").read_bytes()
+    assert report.main([str(built), f"out={built}"]) == 2
+    assert "is one of the folders read" in capsys.readouterr().err
+    assert (built / "runs.csv").read_bytes() == before
+
+
 def test_runs_given_twice_are_refused(built, tmp_path, capsys):
     assert report.main([str(built), str(built.parent), f"out={tmp_path}"]) == 2
     assert "two runs share the id" in capsys.readouterr().err

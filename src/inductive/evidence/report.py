@@ -8,7 +8,7 @@ which opens with the claims x datasets verdicts. `lecture=DIR` is where
 `python -m inductive.conv_questions` wrote its Keras checks (default results/conv_questions).
 A folder an earlier report wrote (its runs.csv, epochs.csv, layers.csv, shifts.csv) may be given in place
 of its sweep: its runs join the others. `alpha=A` is the family-wise error per claim and condition
-(default 0.05; 0.025 for a pre-registered second look, so that both looks together stay within 0.05).
+(default 0.05; 0.025 for the pre-registered second look: configs/experiment/evidence_second_look.yaml).
 No TensorFlow is imported.
 """
 
@@ -202,12 +202,15 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
     `note`: a Markdown file printed under the title, for what the runs cannot say about themselves
     (e.g. that a dataset copy's test images were decoded from JPEG)."""
     note_text = read_note(note)
+    out = out or roots[0] / "report"
+    if any(out.resolve() == root.resolve() for root in roots):
+        raise ReportError(f"out={out} is one of the folders read: write the report elsewhere, so that what it "
+                          "reads stays as it was")
     tables = collect(roots)
     tables.alpha = alpha
     equivalence = lecture / "equivalence.csv"
     tables.equivalence = pd.read_csv(equivalence) if equivalence.is_file() else None
     datasets = list(dict.fromkeys(tables.runs["dataset"].dropna()))
-    out = out or roots[0] / "report"
     out.mkdir(parents=True, exist_ok=True)
     findings = judge_all(tables, datasets)
     effects = pd.DataFrame([row for f in findings for row in f.effects],

@@ -219,8 +219,13 @@ IDENTITY = ["run_id", "model", "seed", "dataset", "condition"]
 
 
 def is_tables_folder(path: Path) -> bool:
-    """A folder a report wrote: its four tidy tables as CSV, side by side."""
-    return all((path / f"{name}.csv").is_file() for name in TABLE_NAMES)
+    """A folder a report wrote: its four tidy tables as CSV, side by side (runs.csv alone is refused)."""
+    present = [name for name in TABLE_NAMES if (path / f"{name}.csv").is_file()]
+    if present and len(present) < len(TABLE_NAMES):
+        missing = [f"{name}.csv" for name in TABLE_NAMES if name not in present]
+        raise ReportError(f"{path}: holds {', '.join(f'{n}.csv' for n in present)} but not {', '.join(missing)}; "
+                          "a report's tables folder needs all four (runs, epochs, layers, shifts)")
+    return bool(present)
 
 
 def read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -257,14 +262,17 @@ def collect(roots: list[Path]) -> Tables:
     tables folder (`is_tables_folder`) gives its saved rows instead."""
     saved = [root for root in roots if is_tables_folder(root)]
     sweeps = [root for root in roots if root not in saved]
-    try:
-        run_dirs = find_run_dirs(sweeps) if sweeps else []
-    except FileNotFoundError as err:
-        raise ReportError(str(err)) from None
-    if not run_dirs and not saved:
-        raise ReportError(f"no runs below {', '.join(map(str, roots))}: expected folders holding {SUMMARY} "
-                          "or .hydra/config.yaml, as `python -m inductive.run -m ...` writes them, or a folder "
-                          "with the runs.csv, epochs.csv, layers.csv and shifts.csv a report wrote")
+    run_dirs = []
+    for root in sweeps:  # each on its own: a folder that holds no runs is named, not skipped
+        try:
+            found = find_run_dirs([root])
+        except FileNotFoundError as err:
+            raise ReportError(str(err)) from None
+        if not found:
+            raise ReportError(f"no runs below {root}: expected folders holding {SUMMARY} or .hydra/config.yaml, "
+                              "as `python -m inductive.run -m ...` writes them, or a folder with the runs.csv, "
+                              "epochs.csv, layers.csv and shifts.csv a report wrote")
+        run_dirs += [d for d in found if d not in run_dirs]
     runs, epochs, layers, shifts, seen, saved_runs = [], [], [], [], {}, []
     for folder in saved:
         folder_runs, folder_epochs, folder_layers, folder_shifts = read_tables(folder)
@@ -336,7 +344,7 @@ def add_conditions(runs: pd.DataFrame) -> pd.DataFrame:
 
     def label(row: pd.Series) -> str:
         parts = [str(row["dataset"]), f"{_size(row['train_size'])} train images"]
-        parts += [f"{k.rsplit('.', 1)[-1]}={row[k]}" for k in varying if k != "params_target"]
+        parts += [f"{k.rsplit('.', 1)[-1]}={_token(row[k])}" for k in varying if k != "params_target"]
         if pd.notna(row.get("params_target")):
             parts.append(f"matched at {float(row['params_target']):,.0f} params")
         return ", ".join(parts)

@@ -82,11 +82,13 @@ def judge_condition(runs: pd.DataFrame, condition: str, alpha: float) -> tuple[l
             if decides:
                 verdicts.append(verdict)
                 texts.append(f"{name} {shown}")
+            needed = stats.seeds_needed(shown, BAND) if verdict == stats.INCONCLUSIVE else None
+            notes = [f"{m} near chance: excluded" for m in weak] + ([f"about {needed} seeds would decide"] if needed else [])
             rows.append({"claim": 5, "dataset": dataset, "condition": condition, "comparison": f"{more} - {less}",
                          "measure": name, "kind": "decides" if decides else "context", "unit": "fraction",
                          "band": BAND, "mean": shown.mean, "low": shown.low, "high": shown.high, "level": shown.level,
                          "n": shown.n, "p": shown.p, "test": shown.test, "verdict": verdict,
-                         "note": "; ".join(f"{m} near chance: excluded" for m in weak)})
+                         "note": "; ".join(notes)})
         if weak:
             outcomes.append(("", f"{more} - {less} not judged ({', '.join(weak)} near chance)"))
         else:
