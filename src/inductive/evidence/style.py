@@ -32,6 +32,7 @@ SLIDE_STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 100,  # 800x500 px figures: sharp on a slide, small in git
     "savefig.bbox": "tight",
+    "svg.hashsalt": "inductive",  # fixed ids in SVGs: an unchanged figure redrawn is the same file
     "font.size": 15,        # >= 14 pt at 1280 px wide: readable on a slide
     "axes.titlesize": 17,
     "axes.labelsize": 15,
