@@ -126,7 +126,7 @@ def judge_pairs(tables: Tables, claim: int, pairs: list[tuple[str, str]], decidi
                              "kind": "decides" if decides else "context", "unit": measure.unit, "band": measure.band,
                              "mean": shown.mean, "low": shown.low, "high": shown.high, "level": shown.level,
                              "n": shown.n, "p": shown.p, "test": shown.test, "verdict": verdict,
-                             "note": "; ".join(flags) + (f"; about {needed} seeds would decide" if needed else "")})
+                             "note": "; ".join([*flags, *([f"about {needed} seeds would decide"] if needed else [])])})
             if is_deciding:
                 result = stats.combine(verdicts)
                 comparison_verdicts.append(result)
