@@ -139,6 +139,15 @@ def test_the_report_never_writes_over_a_folder_it_reads(built, capsys):
     assert (built / "runs.csv").read_bytes() == before
 
 
+def test_a_seed_run_twice_under_another_name_is_flagged(fake_sweep):
+    first = fake_sweep(lecture_holds(), seeds=2, name="first")
+    again = fake_sweep(lecture_holds(), seeds=2, name="again")
+    runs = collect([first, again]).runs
+    flagged = runs[runs["notes"].fillna("").str.contains("repeats the condition, model and seed")]
+    assert len(flagged) == len(runs) // 2 and flagged["sweep"].nunique() == 1  # one of each pair, named
+    assert flagged["notes"].str.contains("averaged per seed").all()
+
+
 def test_runs_given_twice_are_refused(built, tmp_path, capsys):
     assert report.main([str(built), str(built.parent), f"out={tmp_path}"]) == 2
     assert "two runs share the id" in capsys.readouterr().err

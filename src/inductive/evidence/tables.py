@@ -298,6 +298,7 @@ def collect(roots: list[Path]) -> Tables:
     runs_table = pd.concat([*saved_runs, pd.DataFrame(runs)], ignore_index=True)
     runs_table = sort_runs(add_conditions(runs_table.reindex(
         columns=[*runs_table.columns, *(c for c in EXPECTED_COLUMNS if c not in runs_table.columns)])))
+    runs_table = note_repeats(runs_table)
     log.info("read %d runs: %s", len(runs_table), runs_table["status"].value_counts().to_dict())
     shifts_table = runs_table[IDENTITY].merge(pd.concat(shifts, ignore_index=True), on="run_id")
     not_started = tuple(f"{root.name}: {job}" for root in sweeps for job in never_started(root, run_dirs))
@@ -350,6 +351,23 @@ def add_conditions(runs: pd.DataFrame) -> pd.DataFrame:
         return ", ".join(parts)
 
     return runs.assign(condition=signature.map(ids), condition_label=runs.apply(label, axis=1))
+
+
+def note_repeats(runs: pd.DataFrame) -> pd.DataFrame:
+    """Completed runs that repeat another's condition, model and seed (e.g. one sweep given twice under two
+    names) are averaged per seed by the claims: say so in their `notes`, so the report lists them."""
+    done = runs[runs["status"] == "completed"]
+    repeated = done[done.duplicated(["condition", "model", "seed"], keep=False)]
+    if repeated.empty:
+        return runs
+    first = repeated.groupby(["condition", "model", "seed"])["run_id"].transform("first")
+    text = "repeats the condition, model and seed of " + first + ": the two are averaged per seed"
+    notes = runs["notes"].astype(object)
+    for index, line in text.items():
+        if runs.at[index, "run_id"] != first[index]:
+            notes[index] = line if pd.isna(notes[index]) else f"{notes[index]}; {line}"
+            log.warning("%s: %s", runs.at[index, "run_id"], line)
+    return runs.assign(notes=notes)
 
 
 def sort_runs(runs: pd.DataFrame) -> pd.DataFrame:
