@@ -147,8 +147,10 @@ def heads(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
 
 def glance(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
     """Claims x datasets: each cell's verdict as its colour and word, with its deciding effect."""
-    datasets = list(dict.fromkeys(table["dataset"]))
+    named = list(DATASET_NAMES.values())
+    datasets = sorted(dict.fromkeys(table["dataset"]), key=lambda d: named.index(d) if d in named else len(named))
     claims = list(dict.fromkeys(table["claim"]))
+    width = min(50, 96 // max(1, len(datasets)))  # characters per line that fit a cell at this font size
     with slide_style():
         fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
         for row in table.itertuples():
@@ -157,11 +159,11 @@ def glance(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
                                        ec="0.6"))
             text_color = "white" if row.verdict in ("supported", "contradicted", "negligible") else "black"
             effect = row.effect if isinstance(row.effect, str) else ""
-            ax.text(x, y - (0.2 if effect else 0), row.verdict, ha="center", va="center", fontsize=14,
+            ax.text(x, y - (0.2 if len(datasets) < 3 else 0.27) * bool(effect), row.verdict, ha="center", va="center", fontsize=14,
                     color=text_color, weight="bold")
             if effect:
-                ax.text(x, y + 0.16, "\n".join(textwrap.wrap(effect, 50)[:2]), ha="center", va="center",
-                        fontsize=10, color=text_color)
+                ax.text(x, y + 0.16, "\n".join(textwrap.wrap(effect, width)[:3]), ha="center", va="center",
+                        fontsize=10 if len(datasets) < 3 else 8.5, color=text_color)
         ax.set_xlim(-0.5, len(datasets) - 0.5)
         ax.set_ylim(len(claims) - 0.5, -0.5)
         ax.set_xticks(range(len(datasets)), datasets)
