@@ -22,35 +22,22 @@ with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the t
     import tensorflow  # noqa: F401,E402  (the imports below reuse the loaded module)
 
 import pandas as pd  # noqa: E402
-from hydra import compose, initialize_config_dir  # noqa: E402
+from common import composed, settings  # noqa: E402
 
 from inductive.evidence.stats import paired_effect  # noqa: E402
 from inductive.training import precision  # noqa: E402
-from inductive.training.config import config_dir  # noqa: E402
 from inductive.training.train import run  # noqa: E402
 
 MODELS = ("dense", "conv_flatten", "gap")
 SAFE = 0.005
 
 
-def settings(argv: list[str]) -> tuple[dict[str, int], list[str]]:
-    known = {"seeds": 5, "train_size": 4000, "epochs": 6}
-    extra = []
-    for arg in argv:
-        key, _, value = arg.partition("=")
-        if key in known:
-            known[key] = int(value)
-        else:
-            extra.append(arg)
-    return known, extra
-
 
 def one_run(model: str, seed: int, policy: str, opts: dict[str, int], extra: list[str], out: Path) -> dict:
     overrides = [f"model={model}", f"seed={seed}", f"data.train_size={opts['train_size']}", "data.split_seed=0",
                  f"trainer.epochs={opts['epochs']}", f"trainer.precision={policy}", "trainer.verbose=0",
                  "trainer.resume=false", "shift.enabled=false", "data.cache_dir=null", *extra]
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=overrides)
+    cfg = composed(overrides)
     summary = run(cfg, out / f"{model}_{seed}_{policy}")
     history = pd.read_csv(out / f"{model}_{seed}_{policy}" / "history.csv")
     return {"model": model, "seed": seed, "policy": summary["device"]["precision"],
@@ -59,7 +46,7 @@ def one_run(model: str, seed: int, policy: str, opts: dict[str, int], extra: lis
 
 
 def main(argv: list[str]) -> int:
-    opts, extra = settings(argv)
+    opts, extra = settings(argv, {"seeds": 5, "train_size": 4000, "epochs": 6})
     chosen, why = precision.choose("auto", precision.gpu_capabilities(), precision.cpu_bf16_flags())
     print(f"auto -> {chosen} ({why}); {opts}", flush=True)
     if chosen == "float32":

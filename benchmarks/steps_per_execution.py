@@ -23,9 +23,8 @@ with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the t
     import tensorflow  # noqa: F401,E402  (the imports below reuse the loaded module)
 
 import pandas as pd  # noqa: E402
-from hydra import compose, initialize_config_dir  # noqa: E402
+from common import composed, settings  # noqa: E402
 
-from inductive.training.config import config_dir  # noqa: E402
 from inductive.training.train import run  # noqa: E402
 
 MODELS = ("dense", "conv_flatten", "gap")
@@ -33,23 +32,11 @@ PROTOCOL = ("data.train_size=1000", "data.val_size=2000", "trainer.batch_size=32
             "trainer.verbose=0", "trainer.resume=false", "shift.enabled=false", "data.cache_dir=null")
 
 
-def settings(argv: list[str]) -> tuple[dict[str, int], list[str]]:
-    known = {"steps": 32, "repeats": 2, "epochs": 8}
-    extra = []
-    for arg in argv:
-        key, _, value = arg.partition("=")
-        if key in known:
-            known[key] = int(value)
-        else:
-            extra.append(arg)
-    return known, extra
-
 
 def one_run(model: str, steps: int, repeat: int, opts: dict[str, int], extra: list[str], out: Path) -> dict:
     overrides = [f"model={model}", f"trainer.steps_per_execution={steps}", f"trainer.epochs={opts['epochs']}",
                  *PROTOCOL, *extra]
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=overrides)
+    cfg = composed(overrides)
     run_dir = out / f"{model}_{steps}_{repeat}"
     summary = run(cfg, run_dir)
     history = pd.read_csv(run_dir / "history.csv")
@@ -59,7 +46,7 @@ def one_run(model: str, steps: int, repeat: int, opts: dict[str, int], extra: li
 
 
 def main(argv: list[str]) -> int:
-    opts, extra = settings(argv)
+    opts, extra = settings(argv, {"steps": 32, "repeats": 2, "epochs": 8})
     print(f"steps_per_execution 1 vs {opts['steps']}; {opts}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,30 +23,17 @@ with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the t
     import tensorflow  # noqa: F401  (the imports below reuse the loaded module)
 
 import pandas as pd  # noqa: E402
-from hydra import compose, initialize_config_dir  # noqa: E402
+from common import composed, settings  # noqa: E402
 
-from inductive.training.config import config_dir  # noqa: E402
 from inductive.training.train import run  # noqa: E402
 
-
-def settings(argv: list[str]) -> tuple[dict[str, object], list[str]]:
-    known: dict[str, object] = {"repeats": 3, "train_size": 8000, "epochs": 5, "models": "dense,conv_flatten"}
-    extra = []
-    for arg in argv:
-        key, _, value = arg.partition("=")
-        if key in known:
-            known[key] = value if key == "models" else int(value)
-        else:
-            extra.append(arg)
-    return known, extra
 
 
 def epoch_seconds(model: str, jit: bool, repeat: int, opts: dict, extra: list[str], out: Path) -> float:
     overrides = [f"model={model}", "seed=0", f"data.train_size={opts['train_size']}", f"trainer.epochs={opts['epochs']}",
                  f"trainer.jit_compile={str(jit).lower()}", "trainer.deterministic=false", "trainer.verbose=0", "trainer.resume=false",
                  "shift.enabled=false", "data.cache_dir=null", *extra]
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=overrides)
+    cfg = composed(overrides)
     folder = out / f"{model}_{jit}_{repeat}"
     summary = run(cfg, folder)
     assert summary["device"]["jit_compile"] is jit, "the model was not compiled as asked"
@@ -54,7 +41,7 @@ def epoch_seconds(model: str, jit: bool, repeat: int, opts: dict, extra: list[st
 
 
 def main(argv: list[str]) -> int:
-    opts, extra = settings(argv)
+    opts, extra = settings(argv, {"repeats": 3, "train_size": 8000, "epochs": 5, "models": "dense,conv_flatten"})
     print(f"{opts}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
