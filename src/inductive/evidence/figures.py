@@ -159,8 +159,8 @@ def glance(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
                                        ec="0.6"))
             text_color = "white" if row.verdict in ("supported", "contradicted", "negligible") else "black"
             effect = row.effect if isinstance(row.effect, str) else ""
-            ax.text(x, y - (0.2 if len(datasets) < 3 else 0.27) * bool(effect), row.verdict, ha="center", va="center", fontsize=14,
-                    color=text_color, weight="bold")
+            lift = (0.2 if len(datasets) < 3 else 0.27) if effect else 0  # room for up to three lines below
+            ax.text(x, y - lift, row.verdict, ha="center", va="center", fontsize=14, color=text_color, weight="bold")
             if effect:
                 ax.text(x, y + 0.16, "\n".join(textwrap.wrap(effect, width)[:3]), ha="center", va="center",
                         fontsize=10 if len(datasets) < 3 else 8.5, color=text_color)

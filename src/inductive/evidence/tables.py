@@ -262,17 +262,18 @@ def collect(roots: list[Path]) -> Tables:
     tables folder (`is_tables_folder`) gives its saved rows instead."""
     saved = [root for root in roots if is_tables_folder(root)]
     sweeps = [root for root in roots if root not in saved]
-    run_dirs = []
+    found: set[Path] = set()
     for root in sweeps:  # each on its own: a folder that holds no runs is named, not skipped
         try:
-            found = find_run_dirs([root])
+            below = find_run_dirs([root])
         except FileNotFoundError as err:
             raise ReportError(str(err)) from None
-        if not found:
+        if not below:
             raise ReportError(f"no runs below {root}: expected folders holding {SUMMARY} or .hydra/config.yaml, "
                               "as `python -m inductive.run -m ...` writes them, or a folder with the runs.csv, "
                               "epochs.csv, layers.csv and shifts.csv a report wrote")
-        run_dirs += [d for d in found if d not in run_dirs]
+        found.update(below)
+    run_dirs = sorted(found)
     runs, epochs, layers, shifts, seen, saved_runs = [], [], [], [], {}, []
     for folder in saved:
         folder_runs, folder_epochs, folder_layers, folder_shifts = read_tables(folder)
@@ -361,12 +362,12 @@ def note_repeats(runs: pd.DataFrame) -> pd.DataFrame:
     if repeated.empty:
         return runs
     first = repeated.groupby(["condition", "model", "seed"])["run_id"].transform("first")
-    text = "repeats the condition, model and seed of " + first + ": the two are averaged per seed"
+    later = first[repeated["run_id"] != first]
+    lines = "repeats the condition, model and seed of " + later + ": the two are averaged per seed"
+    for index, line in lines.items():
+        log.warning("%s: %s", runs.at[index, "run_id"], line)
     notes = runs["notes"].astype(object)
-    for index, line in text.items():
-        if runs.at[index, "run_id"] != first[index]:
-            notes[index] = line if pd.isna(notes[index]) else f"{notes[index]}; {line}"
-            log.warning("%s: %s", runs.at[index, "run_id"], line)
+    notes[lines.index] = [line if pd.isna(old) else f"{old}; {line}" for old, line in zip(notes[lines.index], lines)]
     return runs.assign(notes=notes)
 
 
