@@ -147,8 +147,7 @@ def heads(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
 
 def glance(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
     """Claims x datasets: each cell's verdict as its colour and word, with its deciding effect."""
-    named = list(DATASET_NAMES.values())
-    datasets = sorted(dict.fromkeys(table["dataset"]), key=lambda d: named.index(d) if d in named else len(named))
+    datasets = list(dict.fromkeys(table["dataset"]))
     claims = list(dict.fromkeys(table["claim"]))
     width = min(50, 96 // max(1, len(datasets)))  # characters per line that fit a cell at this font size
     with slide_style():

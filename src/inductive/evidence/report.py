@@ -210,7 +210,9 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
     tables.alpha = alpha
     equivalence = lecture / "equivalence.csv"
     tables.equivalence = pd.read_csv(equivalence) if equivalence.is_file() else None
-    datasets = list(dict.fromkeys(tables.runs["dataset"].dropna()))
+    known = list(DATASET_NAMES)  # the usual order in every table and figure; other datasets after, as found
+    datasets = sorted(dict.fromkeys(tables.runs["dataset"].dropna()),
+                      key=lambda d: known.index(d) if d in known else len(known))
     out.mkdir(parents=True, exist_ok=True)
     findings = judge_all(tables, datasets)
     effects = pd.DataFrame([row for f in findings for row in f.effects],
