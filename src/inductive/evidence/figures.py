@@ -218,21 +218,39 @@ def equivalence(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]
 
 
 def glance_effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
-    """Each statistical claim's headline effect per dataset with its corrected interval, coloured by verdict."""
+    """Each statistical claim's headline effect per dataset with its corrected interval, coloured by verdict.
+
+    Rows are grouped under their claim's title (one heading per claim, then one line per dataset), and the
+    figure grows with the rows, so that three datasets' labels never run into each other.
+    """
     rows = table.dropna(subset=["mean"]).reset_index(drop=True)
     if rows.empty:
         return []
+    slots: list[tuple[str, object]] = []  # ("claim", title) headings and ("row", row) effects, top to bottom
+    for claim, part in rows.groupby("claim", sort=False):
+        slots.append(("claim", claim))
+        slots += [("row", row) for row in part.itertuples()]
     with slide_style():
-        fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
-        y = np.arange(len(rows))[::-1]
+        fig, ax = plt.subplots(figsize=(SLIDE[0], max(SLIDE[1], 0.42 * len(slots) + 1.6)), layout="constrained")
+        y = np.arange(len(slots))[::-1]
         ax.axvspan(-0.01, 0.01, color="0.88", zorder=0, label="negligible band (±0.01)")
         ax.axvline(0, color="0.3", linewidth=1)
-        for yi, row in zip(y, rows.itertuples()):
-            color = VERDICT_COLORS.get(row.verdict, "0.5")
-            ax.plot([row.low, row.high], [yi, yi], color=color, linewidth=4, solid_capstyle="butt")
-            ax.plot(row.mean, yi, "o", color=color, markersize=10)
-        ax.set_yticks(y, ["\n".join(textwrap.wrap(f"{r.claim} ({r.dataset})", 52)[:2]) + f"\n{r.measure}"
-                          for r in rows.itertuples()], fontsize=11)
+        labels = []
+        for yi, (kind, item) in zip(y, slots):
+            if kind == "claim":
+                labels.append(textwrap.shorten(str(item), 70, placeholder="..."))
+                continue
+            color = VERDICT_COLORS.get(item.verdict, "0.5")
+            ax.plot([item.low, item.high], [yi, yi], color=color, linewidth=4, solid_capstyle="butt")
+            ax.plot(item.mean, yi, "o", color=color, markersize=10)
+            labels.append(f"{item.dataset}: {item.measure}")
+        ax.set_yticks(y, labels, fontsize=11)
+        for tick, (kind, _) in zip(ax.get_yticklabels(), slots):
+            if kind == "claim":
+                tick.set_fontweight("bold")
+                tick.set_fontsize(12)
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(-0.6, len(slots) - 0.4)
         ax.set_xlabel("effect (> 0 favours the lecture), Holm-corrected interval")
         for verdict in dict.fromkeys(rows["verdict"]):
             ax.plot([], [], "o-", color=VERDICT_COLORS.get(verdict, "0.5"), linewidth=4, label=verdict)
