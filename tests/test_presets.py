@@ -50,3 +50,16 @@ def test_tuned_learning_rates_cover_every_evidence_model_of_each_tuned_dataset(c
         assert set(sweep_params("evidence")["model"]) <= set(rates), dataset
         cfg = composed("+experiment=evidence", f"data={dataset}", "model=gap")
         assert cfg.trainer.learning_rate == rates["gap"]
+
+
+def test_second_look_and_replication_are_the_evidence_design_on_fresh_seeds(composed):
+    """Pre-registered: each later look changes only the seeds, and no seed is reused or is the tuning seed."""
+    looks = {name: sweep_params(name) for name in ("evidence", "evidence_second_look", "evidence_replication")}
+    seeds = [set(params["seed"]) for params in looks.values()]
+    assert sum(map(len, seeds)) == len(set().union(*seeds)) and len(looks["evidence_replication"]["seed"]) == 20
+    tuning_seed = str(yaml.safe_load((config_dir() / "experiment" / "evidence_tuning.yaml").read_text())["seed"])
+    assert tuning_seed not in set().union(*seeds)
+    base = composed("+experiment=evidence", "data=mnist", "model=gap", "seed=12")
+    for name in ("evidence_second_look", "evidence_replication"):
+        assert composed(f"+experiment={name}", "data=mnist", "model=gap", "seed=12") == base
+        assert looks[name].get("model", looks["evidence"]["model"]) == looks["evidence"]["model"]
