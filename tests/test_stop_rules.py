@@ -28,3 +28,28 @@ def test_stop_reason_is_read_from_the_history():
     assert stop_record(history.iloc[:2], trainer())["reason"] == "plateau"
     assert stop_record(history.iloc[:2], trainer(epochs=2))["reason"] == "max_epochs"
     assert stop_record(history, trainer(stop="epochs", epochs=3)) == {"rule": "epochs", "reason": "epochs", "epoch": 3}
+
+
+def test_train_eval_logs_what_evaluate_gives_on_the_arrays_every_epoch():
+    """Its pipeline, built once, must give exactly the numbers of evaluate(x, y) on the NumPy sample."""
+    import keras
+    import numpy as np
+
+    from inductive.training.callbacks import TRAIN_EVAL, TrainEval
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((70, 6, 6, 1), dtype=np.float32), rng.integers(0, 3, 70)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    seen = []
+
+    class Compare(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            expected = model.evaluate(x, y, batch_size=32, verbose=0)  # 32 does not divide 70: a short batch
+            seen.append(([logs[f"{TRAIN_EVAL}_loss"], logs[f"{TRAIN_EVAL}_accuracy"]], expected))
+
+    model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=[TrainEval(x, y, 32), Compare()])
+    assert len(seen) == 3 and all(got == [float(v) for v in want] for got, want in seen)
+    assert seen[0][0] != seen[-1][0]  # the weights moved, so an unchanging number would be caught

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from inductive.training import folders
 
@@ -29,21 +30,32 @@ class EpochClock(keras.callbacks.Callback):
         logs["epoch_time_s"] = time.perf_counter() - self._start
 
 
+def eval_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    """The batched pipeline an evaluation pass reads (validation in `fit`, `TrainEval`, the test set), built once.
+
+    Given NumPy arrays, every `evaluate` call builds a new input pipeline, which cost more than the pass
+    itself for the small models (53 against 8 ms for dense on 1,000 images, 162 against 64 for gap, on
+    2 cores), every epoch. The batches are the same, so the numbers are identical.
+    """
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+
+
 class TrainEval(keras.callbacks.Callback):
     """Loss and accuracy on (a fixed sample of) the training set in inference mode, at every epoch end.
 
     Keras's `accuracy` is the running mean over the epoch's batches while the weights move (and with
     dropout on), so it understates how well the end-of-epoch model fits. Fitting, and the gap at a
     matched train accuracy, are judged on these eval-mode numbers instead. Cost: one predict pass
-    over the sample per epoch (about a third of a training pass over as many images).
+    over the sample per epoch (about a third of a training pass over as many images), read from
+    `eval_batches`.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int):
         super().__init__()
-        self.x, self.y, self.batch_size = x, y, batch_size
+        self.batches = eval_batches(x, y, batch_size)
 
     def on_epoch_end(self, epoch, logs=None):
-        loss, accuracy = self.model.evaluate(self.x, self.y, batch_size=self.batch_size, verbose=0)
+        loss, accuracy = self.model.evaluate(self.batches, verbose=0)
         logs[f"{TRAIN_EVAL}_loss"], logs[f"{TRAIN_EVAL}_accuracy"] = float(loss), float(accuracy)
 
 

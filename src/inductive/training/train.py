@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from inductive.training import data as data_module
 from inductive.training import folders, matching, precision, record, shift, tensorboard
 from inductive.training.callbacks import (TRAIN_EVAL, AtomicBackupAndRestore, EpochClock, StopWhenFit,
-                                           TrainEval)
+                                           TrainEval, eval_batches)
 from inductive.training.config import ConfigError, check
 from inductive.training.models import build_model
 
@@ -159,8 +159,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             model.optimizer.build(model.trainable_variables)  # the backup holds its state too: same variables
             model.load_weights(run_dir / folders.BACKUP / folders.TRAINED_WEIGHTS)
         else:
-            model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
-                      batch_size=trainer.batch_size, validation_batch_size=trainer.eval_batch_size,
+            model.fit(splits.x_train, splits.y_train,
+                      validation_data=eval_batches(splits.x_val, splits.y_val, trainer.eval_batch_size),
+                      batch_size=trainer.batch_size,
                       epochs=trainer.epochs, shuffle=True,
                       callbacks=callbacks(cfg, run_dir, resuming, splits), verbose=verbosity(trainer.verbose))
         train_seconds = time.perf_counter() - start
@@ -171,7 +172,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         elif trainer.resume:
             keep_trained_weights(model, run_dir, len(history))
         diverged = history.empty or not np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
-        test_loss, test_accuracy = model.evaluate(splits.x_test, splits.y_test, batch_size=trainer.eval_batch_size,
+        test_loss, test_accuracy = model.evaluate(eval_batches(splits.x_test, splits.y_test, trainer.eval_batch_size),
                                                   verbose=0)
         if cfg.shift.enabled and not diverged:  # inside the handler: a failure here is recorded, never `running`
             shift_table = shift.shift_evaluation(
