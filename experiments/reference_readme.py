@@ -1,7 +1,7 @@
 """Write results/reference/README.md from the reference reports: the claims x datasets table and what ran.
 
     python experiments/reference_readme.py   # after the reports in results/reference/{all,DATASET} are built
-                                             # (and ten_seeds/{all,DATASET}, the second look, where it ran)
+                                             # (and ten_seeds/, the second look, and replication/, where they ran)
 
 Every number comes from the reports' saved tables (glance.csv, runs.csv); nothing is typed in by hand.
 """
@@ -15,8 +15,10 @@ import pandas as pd
 
 ROOT = Path("results/reference")
 TEN = ROOT / "ten_seeds"  # the pre-registered second look (configs/experiment/evidence_second_look.yaml)
+REPLICATION = ROOT / "replication"  # the pre-registered replication (configs/experiment/evidence_replication.yaml)
 NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
 EXPECTED_JOBS = 30  # each look: 6 models x 5 seeds
+LOOKS = ((ROOT, range(0, 5)), (TEN, range(5, 10)), (REPLICATION, range(10, 30)))  # folder, seeds it adds
 
 
 def claims_table(glance: pd.DataFrame) -> str:
@@ -30,20 +32,43 @@ def claims_table(glance: pd.DataFrame) -> str:
 
 
 def runs_line(dataset: str) -> str:
-    """A dataset's two looks: reports, runs completed of those planned, and their cost."""
+    """A dataset's looks: reports, runs completed of those planned, and their cost."""
     cells = []
-    for folder, seeds, first in ((ROOT / dataset, "0-4", 0), (TEN / dataset, "5-9", 5)):
+    for folder, seeds in LOOKS:
+        folder, planned, span = folder / dataset, 6 * len(seeds), f"{seeds[0]}-{seeds[-1]}"
         if not (folder / "runs.csv").is_file():
-            cells.append(f"not run yet (seeds {seeds})")
+            cells.append(f"not run yet (seeds {span})")
             continue
         runs = pd.read_csv(folder / "runs.csv", low_memory=False)
-        done = runs[(runs["status"] == "completed") & runs["seed"].between(first, first + 4)]
-        missing = EXPECTED_JOBS - len(done)
+        done = runs[(runs["status"] == "completed") & runs["seed"].isin(seeds)]
+        missing = planned - len(done)
         link = folder.relative_to(ROOT)
-        cells.append(f"[report]({link}/report.md): {len(done)} of {EXPECTED_JOBS} runs of seeds {seeds}"
+        cells.append(f"[report]({link}/report.md): {len(done)} of {planned} runs of seeds {span}"
                      + (f" ({missing} still to run)" if missing > 0 else "")
                      + f", {done['time_total_s'].sum() / 3600:.2f} h of job time")
     return f"| {NAMES.get(dataset, dataset)} | " + " | ".join(cells) + " |"
+
+
+def replicated() -> list[str]:
+    """Datasets whose replication has run whole (all 120 runs completed): only those are read."""
+    whole = []
+    for dataset in NAMES:
+        runs_csv = REPLICATION / dataset / "runs.csv"
+        if runs_csv.is_file():
+            runs = pd.read_csv(runs_csv, low_memory=False)
+            if (runs["status"] == "completed").sum() == 6 * len(LOOKS[2][1]):
+                whole.append(dataset)
+    return whole
+
+
+def of_record(ten: pd.DataFrame, whole: list[str]) -> pd.DataFrame:
+    """The verdicts of record: the replication's where it has run whole, the ten-seed verdict elsewhere."""
+    names = [NAMES[d] for d in whole]
+    rows = [ten[~ten["dataset"].isin(names)]]
+    for dataset in whole:
+        glance = pd.read_csv(REPLICATION / dataset / "glance.csv")
+        rows.append(glance.assign(effect="(replication) " + glance["effect"].fillna("")))
+    return pd.concat(rows, ignore_index=True)
 
 
 def main() -> int:
@@ -53,9 +78,15 @@ def main() -> int:
     ten = TEN / "all" / "glance.csv"
     text = text.replace("<!-- claims_ten -->", claims_table(pd.read_csv(ten)) if ten.is_file()
                         else "Not run yet: `experiments/second_look.sh DATASET`.")
+    whole = replicated()
+    text = text.replace("<!-- claims_replication -->", claims_table(pd.concat(
+        [pd.read_csv(REPLICATION / d / "glance.csv") for d in whole])) if whole
+        else "Not run yet: `experiments/replication.sh DATASET`.")
+    text = text.replace("<!-- claims_record -->", claims_table(of_record(pd.read_csv(ten), whole)) if ten.is_file()
+                        else "Not decided yet.")
     text = text.replace("<!-- runs -->", "\n".join(
-        ["| dataset | first look: 5 seeds, alpha 0.05 | second look: seeds 0-9, alpha 0.025 |", "|---|---|---|",
-         *map(runs_line, datasets)]))
+        ["| dataset | first look: 5 seeds, alpha 0.05 | second look: seeds 0-9, alpha 0.025 "
+         "| replication: seeds 10-29 alone, alpha 0.05 |", "|---|---|---|---|", *map(runs_line, datasets)]))
     (ROOT / "README.md").write_text(text)
     print(f"wrote {ROOT / 'README.md'}")
     return 0
