@@ -89,6 +89,23 @@ def test_a_saved_report_reads_back_as_its_runs(built, tmp_path):
         pd.testing.assert_frame_equal(again, first, check_exact=False, rtol=1e-9)
 
 
+def test_a_tables_folder_with_its_epochs_gzipped_reads_back_the_same(built, tmp_path):
+    """The reference keeps its largest epochs tables as epochs.csv.gz: read in place of epochs.csv."""
+    import gzip
+    import shutil
+
+    kept = tmp_path / "kept"
+    shutil.copytree(built, kept)
+    plain = kept / "epochs.csv"
+    with open(plain, "rb") as src, gzip.open(kept / "epochs.csv.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    plain.unlink()
+    assert report.main([str(kept), f"out={tmp_path / 'out'}"]) == 0
+    for name in ("epochs", "effects"):
+        again, first = pd.read_csv(tmp_path / "out" / f"{name}.csv"), pd.read_csv(built / f"{name}.csv")
+        pd.testing.assert_frame_equal(again, first, check_exact=False, rtol=1e-9)
+
+
 def test_a_second_look_joins_the_first_looks_saved_tables(built, fake_sweep, tmp_path):
     """Seeds 3-5 in a new sweep join seeds 0-2 read back from the first report: one condition, six seeds."""
     second = fake_sweep(lecture_holds(), seeds=3, first_seed=3, name="second_look")

@@ -218,9 +218,17 @@ DERIVED = ("condition", "condition_label")  # worked out again over every run a 
 IDENTITY = ["run_id", "model", "seed", "dataset", "condition"]
 
 
+def table_file(folder: Path, name: str) -> Path:
+    """NAME.csv in a tables folder, or NAME.csv.gz where only the gzipped copy is kept (git keeps large tables
+    that way; pandas reads either)."""
+    plain = folder / f"{name}.csv"
+    gzipped = plain.with_name(f"{name}.csv.gz")
+    return gzipped if gzipped.is_file() and not plain.is_file() else plain
+
+
 def is_tables_folder(path: Path) -> bool:
     """A folder a report wrote: its four tidy tables as CSV, side by side (runs.csv alone is refused)."""
-    present = [name for name in TABLE_NAMES if (path / f"{name}.csv").is_file()]
+    present = [name for name in TABLE_NAMES if table_file(path, name).is_file()]
     if present and len(present) < len(TABLE_NAMES):
         missing = [f"{name}.csv" for name in TABLE_NAMES if name not in present]
         raise ReportError(f"{path}: holds {', '.join(f'{n}.csv' for n in present)} but not {', '.join(missing)}; "
@@ -233,16 +241,16 @@ def read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
     tables = []
     for name in TABLE_NAMES:
         try:
-            tables.append(pd.read_csv(folder / f"{name}.csv", low_memory=False))
-        except (OSError, ValueError) as err:
-            raise ReportError(f"{folder / f'{name}.csv'}: unreadable as a report table ({err})") from None
+            tables.append(pd.read_csv(table_file(folder, name), low_memory=False))
+        except (OSError, ValueError, EOFError) as err:
+            raise ReportError(f"{table_file(folder, name)}: unreadable as a report table ({err})") from None
     runs, epochs, layers, shifts = tables
     for name, table, needed in (("runs", runs, ("run_id", "status", "model", "dataset", "seed")),
                                 ("epochs", epochs, ("run_id", "epoch", "split", "metric", "value")),
                                 ("shifts", shifts, ("run_id", *SHIFT_COLUMNS[:5]))):
         missing = sorted(set(needed) - set(table.columns))
         if missing:
-            raise ReportError(f"{folder / f'{name}.csv'} lacks columns {missing}: "
+            raise ReportError(f"{table_file(folder, name)} lacks columns {missing}: "
                               "give a folder written by `python -m inductive.report`")
     return (runs.drop(columns=[c for c in DERIVED if c in runs]), epochs, layers,
             shifts.drop(columns=[c for c in IDENTITY[1:] if c in shifts]))
