@@ -7,20 +7,12 @@
 #   experiments/evidence.sh fashion_mnist
 #   experiments/evidence.sh mnist data.path=/path/to/mnist
 #   PRESET=evidence_quick experiments/evidence.sh fashion_mnist
-set -euo pipefail
-
-if [[ $# -lt 1 ]]; then
-  sed -n '2,10p' "$0" >&2
-  exit 2
-fi
-dataset=$1
+source "$(dirname "$0")/common.sh"
+dataset_argument "$@"
 shift
-python=${PYTHON:-python}
 preset=${PRESET:-evidence}
 root=outputs/reference/$dataset
 "$python" -m inductive.run -m +experiment=evidence_tuning "data=$dataset" "hydra.sweep.dir=$root/evidence_tuning" "$@"
 "$python" -m inductive.tune "$root/evidence_tuning"
 "$python" -m inductive.run -m "+experiment=$preset" "data=$dataset" "hydra.sweep.dir=$root/$preset" "$@"
-note=()  # what the runs cannot say about their data (e.g. CIFAR-10's JPEG-decoded test images)
-[[ -f experiments/notes/$dataset.md ]] && note=("note=experiments/notes/$dataset.md")
 "$python" -m inductive.report "$root/$preset" "out=results/reference/$dataset" "${note[@]}"

@@ -7,15 +7,9 @@
 #
 # usage: experiments/replication.sh DATASET [OVERRIDE ...]
 #   experiments/replication.sh mnist data.path=/path/to/mnist
-set -euo pipefail
-
-if [[ $# -lt 1 ]]; then
-  sed -n '2,9p' "$0" >&2
-  exit 2
-fi
-dataset=$1
+source "$(dirname "$0")/common.sh"
+dataset_argument "$@"
 shift
-python=${PYTHON:-python}
 root=outputs/reference/$dataset/evidence_replication
 sweeps=()
 for seed in $(seq 10 29); do
@@ -23,6 +17,4 @@ for seed in $(seq 10 29); do
     "hydra.sweep.dir=$root/seed$seed" "$@"
   sweeps+=("$root/seed$seed")
 done
-note=()  # what the runs cannot say about their data (e.g. CIFAR-10's JPEG-decoded test images)
-[[ -f experiments/notes/$dataset.md ]] && note=("note=experiments/notes/$dataset.md")
 "$python" -m inductive.report "${sweeps[@]}" alpha=0.05 "out=results/reference/replication/$dataset" "${note[@]}"

@@ -6,15 +6,9 @@
 #
 # usage: experiments/second_look.sh DATASET [OVERRIDE ...]
 #   experiments/second_look.sh mnist data.path=/path/to/mnist
-set -euo pipefail
-
-if [[ $# -lt 1 ]]; then
-  sed -n '2,8p' "$0" >&2
-  exit 2
-fi
-dataset=$1
+source "$(dirname "$0")/common.sh"
+dataset_argument "$@"
 shift
-python=${PYTHON:-python}
 first=results/reference/$dataset
 root=outputs/reference/$dataset
 if [[ ! -f $first/runs.csv ]]; then
@@ -23,7 +17,5 @@ if [[ ! -f $first/runs.csv ]]; then
 fi
 "$python" -m inductive.run -m +experiment=evidence_second_look "data=$dataset" \
   "hydra.sweep.dir=$root/evidence_second_look" "$@"
-note=()  # what the runs cannot say about their data (e.g. CIFAR-10's JPEG-decoded test images)
-[[ -f experiments/notes/$dataset.md ]] && note=("note=experiments/notes/$dataset.md")
 "$python" -m inductive.report "$first" "$root/evidence_second_look" alpha=0.025 \
   "out=results/reference/ten_seeds/$dataset" "${note[@]}"
