@@ -18,7 +18,7 @@ import time
 from inductive import quiet  # noqa: E402
 
 with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the terminal
-    import tensorflow as tf  # noqa: E402
+    import tensorflow  # noqa: F401,E402  (the imports below reuse the loaded module)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
             y = rng.integers(0, cfg.data.num_classes, size)
             if part.startswith("one shift"):  # predict, as shift.shift_evaluation does
                 arrays = lambda: model.predict(x, batch_size=batch, verbose=0)  # noqa: E731
-                pipeline = lambda: model.predict(tf.data.Dataset.from_tensor_slices(x).batch(batch), verbose=0)  # noqa: E731
+                pipeline = lambda: model.predict(eval_batches(x, None, batch), verbose=0)  # noqa: E731
             else:  # the eval-mode pass reuses one pipeline every epoch; the test set builds its own, once
                 batches = eval_batches(x, y, batch)
                 arrays = lambda: model.evaluate(x, y, batch_size=batch, verbose=0)  # noqa: E731

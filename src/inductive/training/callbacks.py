@@ -30,15 +30,16 @@ class EpochClock(keras.callbacks.Callback):
         logs["epoch_time_s"] = time.perf_counter() - self._start
 
 
-def eval_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.Dataset:
-    """The batched pipeline an evaluation pass reads (validation in `fit`, `TrainEval`, the test set), built once.
+def eval_batches(x: np.ndarray, y: np.ndarray | None, batch_size: int) -> tf.data.Dataset:
+    """The batched pipeline an evaluation pass reads (validation in `fit`, `TrainEval`, the test set; images
+    alone, `y=None`, for the shifted test sets' predictions), built once per set.
 
     Given NumPy arrays, every `evaluate` call builds a new input pipeline, which cost more than the pass
     itself for the small models: 50-65 ms against 6-17 ms for the eval-mode pass over 1,000 images, on
     2 quiet cores (benchmarks/eval_passes.py). The batches are the same, so the numbers are identical.
     Each pipeline holds its own copy of its arrays while it lives (a few MiB at the evidence sizes).
     """
-    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+    return tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(batch_size)
 
 
 class TrainEval(keras.callbacks.Callback):

@@ -13,8 +13,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
+from inductive.training.callbacks import eval_batches
 from inductive.training.record import SHIFT_COLUMNS
 
 FILLS = ("zero", "wrap")
@@ -83,9 +83,8 @@ def shift_evaluation(
     if max_images is not None:
         x, y = x[:max_images], y[:max_images]
     y = np.asarray(y).reshape(-1)
-    def predict(images: np.ndarray) -> np.ndarray:  # a tf.data pipeline: NumPy input builds a slower one per call
-        batches = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
-        return model.predict(batches, verbose=0).argmax(axis=-1)
+    def predict(images: np.ndarray) -> np.ndarray:
+        return model.predict(eval_batches(images, None, batch_size), verbose=0).argmax(axis=-1)
 
     unshifted = predict(x)
     correct = unshifted == y
