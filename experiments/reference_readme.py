@@ -18,7 +18,8 @@ TEN = ROOT / "ten_seeds"  # the pre-registered second look (configs/experiment/e
 REPLICATION = ROOT / "replication"  # the pre-registered replication (configs/experiment/evidence_replication.yaml)
 NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
 EXPECTED_JOBS = 30  # each look: 6 models x 5 seeds
-LOOKS = ((ROOT, range(0, 5)), (TEN, range(5, 10)), (REPLICATION, range(10, 30)))  # folder, seeds it adds
+REPLICATION_SEEDS = range(10, 30)
+LOOKS = ((ROOT, range(0, 5)), (TEN, range(5, 10)), (REPLICATION, REPLICATION_SEEDS))  # folder, seeds it adds
 
 
 def claims_table(glance: pd.DataFrame) -> str:
@@ -57,8 +58,8 @@ def replicated() -> list[str]:
         runs_csv = REPLICATION / dataset / "runs.csv"
         if runs_csv.is_file():
             runs = pd.read_csv(runs_csv, low_memory=False)
-            ended = runs[runs["status"].isin(["completed", "diverged", "failed"]) & runs["seed"].isin(LOOKS[2][1])]
-            if len(ended) == 6 * len(LOOKS[2][1]):
+            ended = runs[runs["status"].isin(["completed", "diverged", "failed"]) & runs["seed"].isin(REPLICATION_SEEDS)]
+            if len(ended) == 6 * len(REPLICATION_SEEDS):
                 whole.append(dataset)
     return whole
 
