@@ -38,7 +38,9 @@ def runs_line(dataset: str) -> str:
     for folder, seeds in LOOKS:
         folder, planned, span = folder / dataset, 6 * len(seeds), f"{seeds[0]}-{seeds[-1]}"
         if not (folder / "runs.csv").is_file():
-            cells.append(f"not run yet (seeds {span})")
+            kept, link = sorted(folder.glob("seeds/seed*/runs.csv")), folder.relative_to(ROOT)  # whole seeds, unread
+            cells.append(f"under way: {len(kept)} of {len(seeds)} seeds run, their tables kept unread in "
+                         f"[{link}/seeds]({link}/seeds) until all have run" if kept else f"not run yet (seeds {span})")
             continue
         runs = pd.read_csv(folder / "runs.csv", low_memory=False)
         done = runs[(runs["status"] == "completed") & runs["seed"].isin(seeds)]

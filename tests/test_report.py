@@ -106,6 +106,28 @@ def test_a_tables_folder_with_its_epochs_gzipped_reads_back_the_same(built, tmp_
         pd.testing.assert_frame_equal(again, first, check_exact=False, rtol=1e-9)
 
 
+def test_seeds_kept_as_tables_without_verdicts_report_as_their_sweeps_do(fake_sweep, tmp_path, capsys):
+    """`python -m inductive.tables`, one folder per seed (the replication's kept seeds): no verdict written, and a
+    report over the kept folders gives the effects a report over the sweeps gives. A kept folder is never rewritten."""
+    from inductive import tables as tables_cli
+
+    sweeps = [fake_sweep(lecture_holds(), seeds=1, first_seed=seed, name=f"seed{seed}") for seed in range(3)]
+    kept = [tmp_path / "seeds" / sweep.name for sweep in sweeps]
+    for sweep, folder in zip(sweeps, kept):
+        assert tables_cli.main([str(sweep), f"out={folder}"]) == 0
+        assert sorted(p.name for p in folder.iterdir()) == ["epochs.csv.gz", "layers.csv", "runs.csv", "shifts.csv"]
+    assert report.main([*map(str, sweeps), f"out={tmp_path / 'from_sweeps'}"]) == 0
+    assert report.main([*map(str, kept), f"out={tmp_path / 'from_kept'}"]) == 0
+    for name in ("runs", "effects"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "from_kept" / f"{name}.csv"),
+                                      pd.read_csv(tmp_path / "from_sweeps" / f"{name}.csv"), check_exact=False, rtol=1e-9)
+    before = (kept[0] / "runs.csv").read_bytes()
+    capsys.readouterr()
+    assert tables_cli.main([str(sweeps[1]), f"out={kept[0]}"]) == 2
+    assert "already holds tables" in capsys.readouterr().err and (kept[0] / "runs.csv").read_bytes() == before
+    assert tables_cli.main([str(sweeps[1])]) == 2 and "out=DIR" in capsys.readouterr().err
+
+
 def test_a_second_look_joins_the_first_looks_saved_tables(built, fake_sweep, tmp_path):
     """Seeds 3-5 in a new sweep join seeds 0-2 read back from the first report: one condition, six seeds."""
     second = fake_sweep(lecture_holds(), seeds=3, first_seed=3, name="second_look")
