@@ -9,9 +9,15 @@ LocallyConnected2D layer does the multiply-accumulates of the Conv2D it mirrors)
 FLOPs divided by the matrix-multiply peak measured here in the precision the runs used. The ratio
 wall / floor says how much start-up, input pipeline, small batches and framework overhead cost.
 
-    python benchmarks/evidence.py [preset=evidence_quick] [data=fashion_mnist] [sweep=DIR] [OVERRIDE ...]
+    python benchmarks/evidence.py [preset=evidence_quick] [data=fashion_mnist] [launchers=basic,joblib]
+                                  [sweep=DIR] [OVERRIDE ...]
 
-`sweep=DIR` reads an existing sweep instead of running one (its wall time from the jobs' timestamps).
+`launchers=basic,joblib` runs the preset once per Hydra launcher, in that order, and prints each one's wall
+time and its speed-up over the first: `basic` runs the jobs one after another, each with all cores;
+`joblib` runs as many at once as there are cores, each with one thread (`trainer.threads=auto`). The
+jobs' numbers differ between the two in the last bits (thread count changes the order of sums), so the
+sweeps are different samples of the same design, not copies. `sweep=DIR` reads an existing sweep instead
+of running one (its wall time is then the sum of its job times).
 """
 
 from __future__ import annotations
@@ -76,8 +82,12 @@ def run_preset(preset: str, overrides: list[str], sweep: Path) -> float:
     return time.perf_counter() - start
 
 
+def sweep_work(sweep: Path) -> pd.DataFrame:
+    return pd.DataFrame([w for d in find_run_dirs([sweep]) if d != sweep and (w := job_work(d))])
+
+
 def main(argv: list[str]) -> int:
-    opts = {"preset": "evidence_quick", "sweep": None}
+    opts = {"preset": "evidence_quick", "sweep": None, "launchers": "basic"}
     overrides = []
     for arg in argv:
         key, _, value = arg.partition("=")
@@ -85,26 +95,35 @@ def main(argv: list[str]) -> int:
             opts[key] = value
         else:
             overrides.append(arg)
+    launchers = opts["launchers"].split(",")
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        sweep = Path(opts["sweep"] or Path(tmp) / "sweep")
-        wall = run_preset(opts["preset"], overrides, sweep) if not opts["sweep"] else None
-        work = pd.DataFrame([w for d in find_run_dirs([sweep]) if d != sweep and (w := job_work(d))])
-    if work.empty:
+        if opts["sweep"]:
+            work = sweep_work(Path(opts["sweep"]))
+            runs.append(("(read back)", work["time_s"].sum() if not work.empty else None, work))
+        else:
+            for launcher in launchers:
+                sweep = Path(tmp) / launcher
+                wall = run_preset(opts["preset"], [f"hydra/launcher={launcher}", *overrides], sweep)
+                runs.append((launcher, wall, sweep_work(sweep)))
+    if any(work.empty for _, _, work in runs):
         print("no completed jobs to measure")
         return 1
-    policy = work["precision"].mode().iloc[0]
+    policy = runs[0][2]["precision"].mode().iloc[0]
     dtype = tf.bfloat16 if "bfloat16" in policy else tf.float16 if "float16" in policy else tf.float32
     peak = matmul_peak_gflops(dtype)
-    phases = [c for c in work.columns if c not in ("job", "precision", "time_s")]
-    flops = work[phases].sum()
-    floor = flops.sum() / (peak * 1e9)
-    wall = wall if wall is not None else work["time_s"].sum()
+    rows = []
+    for launcher, wall, work in runs:
+        phases = [c for c in work.columns if c not in ("job", "precision", "time_s")]
+        flops = work[phases].sum()
+        floor = flops.sum() / (peak * 1e9)
+        rows.append({"launcher": launcher, "jobs": len(work), "precision": policy, "wall_s": round(wall, 1),
+                     "compute_floor_s": round(floor, 1), "wall_over_floor": round(wall / floor, 2),
+                     "speed_up_over_first": round(runs[0][1] / wall, 2),
+                     "sum_of_job_times_s": round(float(work["time_s"].sum()), 1),
+                     "share_of_flops": {k: round(float(v / flops.sum()), 3) for k, v in flops.items()}})
     print(json.dumps({"preset": opts["preset"] if not opts["sweep"] else None, "sweep": opts["sweep"],
-                      "jobs": len(work), "precision": policy,
-                      "matmul_peak_gflops": round(peak, 1), "wall_s": round(wall, 1),
-                      "compute_floor_s": round(floor, 1), "wall_over_floor": round(wall / floor, 2),
-                      "sum_of_job_times_s": round(float(work["time_s"].sum()), 1),
-                      "share_of_flops": {k: round(float(v / flops.sum()), 3) for k, v in flops.items()}}, indent=2))
+                      "matmul_peak_gflops": round(peak, 1), "runs": rows}, indent=2))
     return 0
 
 
