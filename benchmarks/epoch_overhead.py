@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from inductive import quiet  # noqa: E402
@@ -31,20 +30,10 @@ from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
 from inductive.training import data as data_module  # noqa: E402
+from inductive.training.callbacks import EpochClock  # noqa: E402
 from inductive.training.config import config_dir  # noqa: E402
 from inductive.training.models import build_model  # noqa: E402
 from inductive.training.train import run  # noqa: E402
-
-
-class EpochTimes(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
 
 
 def bare_keras(cfg, splits) -> float:
@@ -55,10 +44,10 @@ def bare_keras(cfg, splits) -> float:
     model = build_model(cfg.model, tuple(cfg.data.image_shape), cfg.data.num_classes)
     model.compile(optimizer=keras.optimizers.Adam(cfg.trainer.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    clock = EpochTimes()
-    model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
-              batch_size=cfg.trainer.batch_size, epochs=cfg.trainer.epochs, callbacks=[clock], verbose=0)
-    return float(np.median(clock.times[1:]))
+    history = model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
+                        batch_size=cfg.trainer.batch_size, epochs=cfg.trainer.epochs, callbacks=[EpochClock()],
+                        verbose=0)
+    return float(np.median(history.history["epoch_time_s"][1:]))
 
 
 def inductive_run(cfg, out: Path) -> float:

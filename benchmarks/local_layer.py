@@ -13,7 +13,6 @@ process, alternating, on the same images from the same seed, and checks that the
 from __future__ import annotations
 
 import sys
-import time
 
 from inductive import quiet  # noqa: E402
 
@@ -25,6 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from common import composed, settings  # noqa: E402
 
+from inductive.training.callbacks import EpochClock  # noqa: E402
 from inductive.training.local import LocallyConnected2D  # noqa: E402
 from inductive.training.train import computed_precision, prepare  # noqa: E402
 
@@ -34,29 +34,8 @@ DATASETS = ("fashion_mnist", "cifar10")
 class EinsumLocallyConnected2D(LocallyConnected2D):
     """The layer as it was before 2026-12-04: the same patches, contracted with einsum."""
 
-    def call(self, inputs):
-        kh, kw = self.kernel_size
-        sh, sw = self.strides
-        patches = tensorflow.image.extract_patches(inputs, sizes=[1, kh, kw, 1], strides=[1, sh, sw, 1],
-                                                   rates=[1, 1, 1, 1], padding=self.padding.upper())
-        _, out_h, out_w, taps = patches.shape
-        patches = keras.ops.reshape(patches, (-1, out_h * out_w, taps))
-        outputs = keras.ops.einsum("bpk,pkf->bpf", patches, self.kernel)
-        outputs = keras.ops.reshape(outputs, (-1, out_h, out_w, self.filters))
-        if self.use_bias:
-            outputs = outputs + self.bias
-        return self.activation(outputs)
-
-
-class EpochTimes(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
+    def contract(self, patches):
+        return keras.ops.einsum("bpk,pkf->bpf", patches, self.kernel)
 
 
 def train(cfg, x, y, einsum: bool) -> tuple[float, list[np.ndarray], str]:
@@ -66,10 +45,9 @@ def train(cfg, x, y, einsum: bool) -> tuple[float, list[np.ndarray], str]:
         for layer in model.layers:
             if isinstance(layer, LocallyConnected2D):
                 layer.__class__ = EinsumLocallyConnected2D
-    clock = EpochTimes()
-    model.fit(x, y, batch_size=cfg.trainer.batch_size, epochs=cfg.trainer.epochs, callbacks=[clock], verbose=0,
-              shuffle=True)
-    return float(np.median(clock.times[1:])), model.get_weights(), computed_precision(model)
+    history = model.fit(x, y, batch_size=cfg.trainer.batch_size, epochs=cfg.trainer.epochs, callbacks=[EpochClock()],
+                        verbose=0, shuffle=True)
+    return float(np.median(history.history["epoch_time_s"][1:])), model.get_weights(), computed_precision(model)
 
 
 def main(argv: list[str]) -> int:

@@ -67,6 +67,15 @@ class LocallyConnected2D(keras.layers.Layer):
                      if self.use_bias else None)
 
     def call(self, inputs):
+        outputs = self.contract(self.patches(inputs))
+        _, out_h, out_w, _ = self.compute_output_shape(inputs.shape)
+        outputs = keras.ops.reshape(outputs, (-1, out_h, out_w, self.filters))
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def patches(self, inputs):
+        """(batch, positions, taps): each output position's receptive field, flattened as a Conv2D kernel is."""
         kh, kw = self.kernel_size
         sh, sw = self.strides
         # The native op pads exactly like Conv2D ("SAME"); it is ~2x faster on CPU than
@@ -74,14 +83,15 @@ class LocallyConnected2D(keras.layers.Layer):
         patches = tf.image.extract_patches(inputs, sizes=[1, kh, kw, 1], strides=[1, sh, sw, 1],
                                            rates=[1, 1, 1, 1], padding=self.padding.upper())
         _, out_h, out_w, taps = patches.shape
-        patches = keras.ops.reshape(patches, (-1, out_h * out_w, taps))
-        # One small matmul per position, positions leading: einsum("bpk,pkf->bpf") computes the same numbers
-        # bit for bit (both end in one batched matmul) but is about 2x slower here (benchmarks/local_layer.py).
+        return keras.ops.reshape(patches, (-1, out_h * out_w, taps))
+
+    def contract(self, patches):
+        """(batch, positions, filters): each position's patch times that position's own kernel.
+
+        One small matmul per position, positions leading: einsum("bpk,pkf->bpf") computes the same numbers
+        bit for bit (both end in one batched matmul) but is slower here (benchmarks/local_layer.py)."""
         outputs = keras.ops.matmul(keras.ops.transpose(patches, (1, 0, 2)), self.kernel)
-        outputs = keras.ops.reshape(keras.ops.transpose(outputs, (1, 0, 2)), (-1, out_h, out_w, self.filters))
-        if self.use_bias:
-            outputs = outputs + self.bias
-        return self.activation(outputs)
+        return keras.ops.transpose(outputs, (1, 0, 2))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
