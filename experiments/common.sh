@@ -15,3 +15,25 @@ dataset_argument() {
   note=()
   if [[ -f experiments/notes/$dataset.md ]]; then note=("note=experiments/notes/$dataset.md"); fi
 }
+
+# kept_seeds PRESET OUT SEED... [-- OVERRIDE ...]: PRESET on `dataset`, one sweep per seed (so that whatever a
+# session finishes is whole seeds), each finished seed's tables (no verdict) kept in OUT/seeds/seedS by
+# `python -m inductive.tables`, to be committed. A seed kept there is not run again, so a look longer than one
+# session goes on from its last whole seed on a machine whose outputs/ are gone; within a seed, a re-run resumes.
+# Sets `kept` to the seeds' folders, for the report.
+kept_seeds() {
+  local preset=$1 out=$2 seed
+  shift 2
+  local seeds=()
+  while [[ $# -gt 0 && $1 != -- ]]; do seeds+=("$1"); shift; done
+  [[ $# -gt 0 ]] && shift
+  kept=()
+  for seed in "${seeds[@]}"; do
+    if [[ ! -f $out/seeds/seed$seed/runs.csv ]]; then
+      "$python" -m inductive.run -m "+experiment=$preset" "data=$dataset" "seed=$seed" \
+        "hydra.sweep.dir=outputs/reference/$dataset/$preset/seed$seed" "$@"
+      "$python" -m inductive.tables "outputs/reference/$dataset/$preset/seed$seed" "out=$out/seeds/seed$seed"
+    fi
+    kept+=("$out/seeds/seed$seed")
+  done
+}

@@ -16,10 +16,13 @@ import pandas as pd
 ROOT = Path("results/reference")
 TEN = ROOT / "ten_seeds"  # the pre-registered second look (configs/experiment/evidence_second_look.yaml)
 REPLICATION = ROOT / "replication"  # the pre-registered replication (configs/experiment/evidence_replication.yaml)
+MATCHED = ROOT / "matched"  # control 9 at one parameter count (configs/experiment/evidence_matched.yaml)
 NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
 EXPECTED_JOBS = 30  # each look: 6 models x 5 seeds
 REPLICATION_SEEDS = range(10, 30)
-LOOKS = ((ROOT, range(0, 5)), (TEN, range(5, 10)), (REPLICATION, REPLICATION_SEEDS))  # folder, seeds it adds
+# folder, seeds it adds, models per seed
+LOOKS = ((ROOT, range(0, 5), 6), (TEN, range(5, 10), 6), (REPLICATION, REPLICATION_SEEDS, 6), (MATCHED, range(0, 5), 4))
+MATCHED_CLAIM = "9. "  # the claim the matched look decides, as glance.csv's claim column starts
 
 
 def claims_table(glance: pd.DataFrame) -> str:
@@ -35,8 +38,8 @@ def claims_table(glance: pd.DataFrame) -> str:
 def runs_line(dataset: str) -> str:
     """A dataset's looks: reports, runs completed of those planned, and their cost."""
     cells = []
-    for folder, seeds in LOOKS:
-        folder, planned, span = folder / dataset, 6 * len(seeds), f"{seeds[0]}-{seeds[-1]}"
+    for folder, seeds, models in LOOKS:
+        folder, planned, span = folder / dataset, models * len(seeds), f"{seeds[0]}-{seeds[-1]}"
         if not (folder / "runs.csv").is_file():
             kept, link = sorted(folder.glob("seeds/seed*/runs.csv")), folder.relative_to(ROOT)  # whole seeds, unread
             cells.append(f"under way: {len(kept)} of {len(seeds)} seeds run, their tables kept unread in "
@@ -67,13 +70,26 @@ def replicated() -> list[str]:
 
 
 def of_record(ten: pd.DataFrame, whole: list[str]) -> pd.DataFrame:
-    """The verdicts of record: the replication's where it has run whole, the ten-seed verdict elsewhere."""
+    """The verdicts of record: the replication's where it has run whole, the ten-seed verdict elsewhere; for
+    control 9, the matched look's where it has run (the other looks train no sized models)."""
     names = [NAMES[d] for d in whole]
     rows = [ten[~ten["dataset"].isin(names)]]
     for dataset in whole:
         glance = pd.read_csv(REPLICATION / dataset / "glance.csv")
         rows.append(glance.assign(effect="(replication) " + glance["effect"].fillna("")))
-    return pd.concat(rows, ignore_index=True)
+    record = pd.concat(rows, ignore_index=True)
+    for dataset in matched():
+        glance = pd.read_csv(MATCHED / dataset / "glance.csv")
+        row = glance[glance["claim"].str.startswith(MATCHED_CLAIM)].assign(
+            effect=lambda g: "(matched) " + g["effect"].fillna(""))
+        record = record[~(record["claim"].str.startswith(MATCHED_CLAIM) & (record["dataset"] == NAMES[dataset]))]
+        record = pd.concat([record, row], ignore_index=True)
+    return record
+
+
+def matched() -> list[str]:
+    """Datasets whose matched look has its report (written only once all its seeds have run)."""
+    return [dataset for dataset in NAMES if (MATCHED / dataset / "glance.csv").is_file()]
 
 
 def main() -> int:
@@ -91,7 +107,8 @@ def main() -> int:
                         else "Not decided yet.")
     text = text.replace("<!-- runs -->", "\n".join(
         ["| dataset | first look: seeds 0-4, alpha 0.05 | second look: adds seeds 5-9, all ten at alpha 0.025 "
-         "| replication: seeds 10-29 alone, alpha 0.05 |", "|---|---|---|---|", *map(runs_line, datasets)]))
+         "| replication: seeds 10-29 alone, alpha 0.05 | control 9: sized to 150,000 parameters, seeds 0-4, alpha 0.05 |",
+         "|---|---|---|---|---|", *map(runs_line, datasets)]))
     (ROOT / "README.md").write_text(text)
     print(f"wrote {ROOT / 'README.md'}")
     return 0

@@ -63,3 +63,21 @@ def test_second_look_and_replication_are_the_evidence_design_on_fresh_seeds(comp
     for name in ("evidence_second_look", "evidence_replication"):
         assert composed(f"+experiment={name}", "data=mnist", "model=gap", "seed=12") == base
         assert looks[name].get("model", looks["evidence"]["model"]) == looks["evidence"]["model"]
+
+
+def test_matched_control_is_the_evidence_protocol_at_one_parameter_count(composed):
+    """Pre-registered (evidence_matched): only the size changes, and every model of every dataset reaches it."""
+    from inductive.training import matching
+
+    assert sweep_params("evidence_matched")["model"] == ["dense", "local", "conv_flatten", "gap"]
+    for dataset in ("fashion_mnist", "mnist", "cifar10"):
+        for model in sweep_params("evidence_matched")["model"]:
+            cfg = composed("+experiment=evidence_matched", f"data={dataset}", f"model={model}", "seed=3")
+            base = composed("+experiment=evidence", f"data={dataset}", f"model={model}", "seed=3")
+            assert cfg.model.target_params == 150000
+            cfg.model.target_params = None
+            assert cfg == base
+            sized, target = matching.sized(OmegaConf.merge(base.model, {"target_params": 150000}),
+                                           tuple(base.data.image_shape), base.data.num_classes)
+            built = matching.count_params(sized, tuple(base.data.image_shape), base.data.num_classes)
+            assert target == 150000 and abs(built - target) <= 0.05 * target, (dataset, model, built)

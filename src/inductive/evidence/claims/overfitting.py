@@ -196,7 +196,7 @@ def weight_sharing(tables: Tables) -> Finding:
           "Indeed convolutional architectures lead to less overfitting than fully connected architectures.",
           METHOD + " Only conditions whose models were sized to one parameter count (model.target_params or "
           "match_params_of), so the difference is the architecture's bias, not its capacity.",
-          ("matched_params",), lecture=False)
+          ("evidence_matched", "matched_params"), lecture=False)
 def matched_capacity(tables: Tables) -> Finding:
     deciding = [("dense", "conv_flatten"), ("dense", "gap")]
     return judge_pairs(tables, 9, deciding + [("dense", "local")], deciding, True)
