@@ -20,7 +20,7 @@ def settings(argv: list[str], defaults: dict[str, object]) -> tuple[dict[str, ob
     return known, extra
 
 
-def composed(overrides: list[str]) -> DictConfig:
-    """configs/config.yaml with these overrides."""
+def composed(overrides: list[str], return_hydra_config: bool = False) -> DictConfig:
+    """configs/config.yaml with these overrides (and Hydra's own config, to check a `hydra/...` choice)."""
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
+        return compose(config_name="config", overrides=overrides, return_hydra_config=return_hydra_config)

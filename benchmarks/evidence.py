@@ -41,7 +41,8 @@ from omegaconf import OmegaConf  # noqa: E402
 from inductive.arithmetic import layer_arithmetic  # noqa: E402
 from inductive.training.models import build_model  # noqa: E402
 from inductive.training.record import find_run_dirs, read_summary  # noqa: E402
-from throughput import matmul_peak_gflops  # noqa: E402  (benchmarks/ is on the path when run as a script)
+from common import composed  # noqa: E402  (benchmarks/ is on the path when run as a script)
+from throughput import matmul_peak_gflops  # noqa: E402
 
 
 def forward_flops(model_cfg: dict, image_shape: list[int], classes: int) -> int:
@@ -74,11 +75,22 @@ def job_work(run_dir: Path) -> dict | None:
             **{k: v * per_image for k, v in images.items()}}
 
 
+def launcher_available(name: str) -> bool:
+    """`hydra/launcher=NAME` composes here: Hydra's own `basic`, or an installed plugin's launcher."""
+    try:
+        composed([f"hydra/launcher={name}"], return_hydra_config=True)
+    except Exception:  # noqa: BLE001  (Hydra raises several kinds for a missing config option)
+        return False
+    return True
+
+
 def run_preset(preset: str, overrides: list[str], sweep: Path) -> float:
     args = [sys.executable, "-m", "inductive.run", "-m", f"+experiment={preset}", f"hydra.sweep.dir={sweep}",
             *overrides]
     start = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True)
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"error: {' '.join(args[1:])} exited {done.returncode}:\n{done.stderr[-3000:]}")
     return time.perf_counter() - start
 
 
@@ -96,6 +108,15 @@ def main(argv: list[str]) -> int:
         else:
             overrides.append(arg)
     launchers = opts["launchers"].split(",")
+    unknown = [name for name in launchers if not launcher_available(name)]
+    if opts["sweep"] and opts["launchers"] != "basic":
+        print("error: launchers= times new sweeps; sweep=DIR reads one that has run: give one or the other",
+              file=sys.stderr)
+        return 2
+    if unknown:
+        print(f"error: launchers={opts['launchers']}: {', '.join(unknown)} not available here (basic, or a Hydra "
+              "launcher plugin that is installed: joblib needs pip install -e '.[joblib]')", file=sys.stderr)
+        return 2
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         if opts["sweep"]:

@@ -59,14 +59,14 @@ def main(argv: list[str]) -> int:
         rng = np.random.default_rng(0)
         x = rng.random((opts["images"], *cfg.data.image_shape), dtype=np.float32)
         y = rng.integers(0, cfg.data.num_classes, opts["images"])
-        times = {True: [], False: []}
+        times, same = {True: [], False: []}, True
         for _ in range(opts["repeats"]):
             weights = {}
             for einsum in (True, False):
                 seconds, weights[einsum], policy = train(cfg, x, y, einsum)
                 times[einsum].append(seconds)
-            same = all(np.array_equal(a, b) for a, b in zip(weights[True], weights[False]))
-            identical &= same
+            same &= all(np.array_equal(a, b) for a, b in zip(weights[True], weights[False]))
+        identical &= same
         before, after = np.median(times[True]), np.median(times[False])
         rows.append({"data": dataset, "precision": policy, "epoch s, einsum": before, "epoch s, matmul": after,
                      "speed-up": before / after, "identical weights": same})

@@ -124,8 +124,21 @@ def test_seeds_kept_as_tables_without_verdicts_report_as_their_sweeps_do(fake_sw
     before = (kept[0] / "runs.csv").read_bytes()
     capsys.readouterr()
     assert tables_cli.main([str(sweeps[1]), f"out={kept[0]}"]) == 2
-    assert "already holds tables" in capsys.readouterr().err and (kept[0] / "runs.csv").read_bytes() == before
+    assert "already exists" in capsys.readouterr().err and (kept[0] / "runs.csv").read_bytes() == before
     assert tables_cli.main([str(sweeps[1])]) == 2 and "out=DIR" in capsys.readouterr().err
+    assert tables_cli.main([str(sweeps[1]), f"out={sweeps[1] / 'tables'}"]) == 2
+    assert "inside the sweep" in capsys.readouterr().err and not (sweeps[1] / "tables").exists()
+
+
+def test_only_a_finished_sweep_is_kept_as_tables(fake_sweep, tmp_path, capsys):
+    """A seed killed mid-run must not pass for a finished one: nothing is written, and the run is named."""
+    from inductive import tables as tables_cli
+
+    sweep = fake_sweep(lecture_holds(), seeds=1)
+    next(sweep.glob("*/summary.json")).unlink()
+    assert tables_cli.main([str(sweep), f"out={tmp_path / 'kept'}"]) == 2
+    assert "not finished" in capsys.readouterr().err
+    assert not (tmp_path / "kept").exists() and not list(tmp_path.glob(".kept*"))
 
 
 def test_a_second_look_joins_the_first_looks_saved_tables(built, fake_sweep, tmp_path):

@@ -1,9 +1,10 @@
 """`python -m inductive.tables SWEEP_DIR [SWEEP_DIR ...] out=DIR`: the runs, epochs, layers and shifts tables of
 the runs below the sweeps, written to DIR as a report's tables folder, with no claim judged (`evidence.tables.export`).
 
-A report reads such a folder in place of its sweeps. The replication script keeps each finished seed this way,
-so that a look that takes more than one session is carried by the committed tables and read only when whole.
-No TensorFlow is imported.
+A report reads such a folder in place of its sweeps. The reference scripts (experiments/common.sh `kept_seeds`,
+used by replication.sh and matched.sh) keep each finished seed this way, so that a look that takes more than one
+session is carried by the committed tables and read only when whole. Only finished sweeps are kept, and DIR must be
+new: bad input exits 2 before anything is written. No TensorFlow is imported.
 """
 
 import logging
@@ -22,14 +23,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     roots = [Path(a) for a in argv if "=" not in a]
-    options = dict(a.split("=", 1) for a in argv if "=" in a)
+    options = [a for a in argv if "=" in a]
     try:
-        unknown = sorted(set(options) - {"out"})
-        if unknown or not options.get("out"):
-            raise ReportError(f"expected out=DIR and no other option, got {unknown or 'no out='}. {USAGE}")
+        if len(options) != 1 or not options[0].startswith("out=") or options[0] == "out=":
+            raise ReportError(f"expected one out=DIR and no other option, got {options or 'no out=DIR'}. {USAGE}")
         if not roots:
             raise ReportError(f"no sweep folder given. {USAGE}")
-        written = export(roots, Path(options["out"]))
+        written = export(roots, Path(options[0].removeprefix("out=")))
     except ReportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

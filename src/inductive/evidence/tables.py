@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -397,23 +398,42 @@ def per_seed(runs: pd.DataFrame, model: str, column: str) -> pd.Series:
     return runs[runs["model"] == model].groupby("seed")[column].mean()
 
 
+ENDED = ("completed", "diverged", "failed")  # a run that will not change any more; `incomplete` may resume
+
+
 def export(roots: list[Path], out: Path) -> list[Path]:
     """The four tidy tables of the runs below `roots`, written to `out` as a report's tables folder, and no claim
     judged: how a pre-registered look keeps whole seeds across machines without anyone reading a verdict early.
 
-    Written as CSV, the epochs table gzipped (byte-stable: no timestamp in the gzip header). Refused where `out`
-    already holds tables, so that nothing written before is replaced."""
-    if any(table_file(out, name).is_file() for name in TABLE_NAMES):
-        raise ReportError(f"out={out} already holds tables: give an empty or new folder (nothing is overwritten)")
+    Only whole sweeps are kept: every planned job started and every run ended (completed, diverged or failed),
+    else a later session would take a half-run seed for a finished one. `out` must be new (or an empty folder)
+    and outside the sweeps; the tables are written beside it and renamed into place, so `out` holds all four
+    or nothing. CSV, the epochs table gzipped (byte-stable: no timestamp in the gzip header)."""
+    if out.exists() and not (out.is_dir() and not any(out.iterdir())):
+        raise ReportError(f"out={out} already exists and is not an empty folder: give a new one (nothing is overwritten)")
+    inside = [root for root in roots if out.resolve().is_relative_to(root.resolve())]
+    if inside:
+        raise ReportError(f"out={out} is inside the sweep {inside[0]}: write the tables elsewhere, so that the "
+                          "sweep stays as it was")
     tables = collect(roots)
-    out.mkdir(parents=True, exist_ok=True)
+    unended = tables.runs.loc[~tables.runs["status"].isin(ENDED), "run_id"].tolist()
+    if unended or tables.not_started:
+        raise ReportError(f"{', '.join(map(str, roots))}: not finished ({len(unended)} runs not ended, e.g. "
+                          f"{(unended or list(tables.not_started))[:1]}; {len(tables.not_started)} jobs never "
+                          "started): finish the sweep first (the same command resumes it)")
+    staged = out.with_name(f".{out.name}.partial")  # left by an export killed mid-write: ours, safe to redo
+    if staged.exists():
+        shutil.rmtree(staged)
+    staged.mkdir(parents=True)
     runs = tables.runs.drop(columns=[c for c in DERIVED if c in tables.runs])
-    written = []
     for name, table in {"runs": runs, "epochs": tables.epochs, "layers": tables.layers, "shifts": tables.shifts}.items():
-        path = out / (f"{name}.csv.gz" if name == "epochs" else f"{name}.csv")
-        table.to_csv(path, index=False, compression={"method": "gzip", "mtime": 0} if name == "epochs" else None)
-        written.append(path)
-    return written
+        gzipped = name == "epochs"
+        table.to_csv(staged / (f"{name}.csv.gz" if gzipped else f"{name}.csv"), index=False,
+                     compression={"method": "gzip", "mtime": 0} if gzipped else None)
+    if out.exists():
+        out.rmdir()  # empty, checked above
+    staged.rename(out)
+    return sorted(out.iterdir())
 
 
 def save_table(table: pd.DataFrame, out: Path, name: str) -> list[Path]:
