@@ -1,11 +1,14 @@
-"""The locally connected layer's contraction: one batched matmul with positions leading, against the einsum it replaced.
+"""The locally connected layer as it is against the two ways it was written before, trained side by side.
 
-`LocallyConnected2D` multiplies each output position's patch by that position's own kernel. Written as
-einsum("bpk,pkf->bpf") TensorFlow ends in the same batched matmul as transposing the patches to
-(positions, batch, taps) and calling matmul, and computes the same numbers bit for bit, but the einsum path
-was about twice as slow per call on this CPU, and `local` is the slowest model of the evidence protocol (half of
-CIFAR-10's job time). This trains the `local` model at the protocol's batch size both ways, in this one
-process, alternating, on the same images from the same seed, and checks that the trained weights are identical.
+`LocallyConnected2D` multiplies each output position's patch by that position's own kernel. `local` is the
+slowest model of the evidence protocol (half of CIFAR-10's job time), so how the layer is written matters:
+- einsum: tf.image.extract_patches, then einsum("bpk,pkf->bpf") (until the morning of 2026-12-04);
+- extract_patches: the same patches transposed to positions leading, then one batched matmul (that afternoon);
+- now: the patches cut as strided slices of the padded input, positions leading from the start, then the
+  same matmul.
+All three compute the same numbers. This trains the `local` model at the protocol's batch size each way, in
+this one process, alternating, on the same images from the same seed, checks that the trained weights are
+identical, and times the evaluation pass (batch 512) as well, which a run makes over 3,000 images an epoch.
 
     python benchmarks/local_layer.py [repeats=3] [epochs=4] [images=1000] [OVERRIDE ...]
 """
@@ -13,41 +16,71 @@ process, alternating, on the same images from the same seed, and checks that the
 from __future__ import annotations
 
 import sys
+import time
 
 from inductive import quiet  # noqa: E402
 
 with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the terminal
-    import tensorflow  # noqa: F401,E402  (the imports below reuse the loaded module)
+    import tensorflow as tf  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from common import composed, settings  # noqa: E402
 
-from inductive.training.callbacks import EpochClock  # noqa: E402
+from inductive.training.callbacks import EpochClock, eval_batches  # noqa: E402
 from inductive.training.local import LocallyConnected2D  # noqa: E402
 from inductive.training.train import computed_precision, prepare  # noqa: E402
 
 DATASETS = ("fashion_mnist", "cifar10")
+EVAL_IMAGES = 3000  # validation (2,000) and eval-mode train (1,000) images: one epoch's evaluation in a run
 
 
-class EinsumLocallyConnected2D(LocallyConnected2D):
-    """The layer as it was before 2026-12-04: the same patches, contracted with einsum."""
+class ExtractPatchesLocallyConnected2D(LocallyConnected2D):
+    """The layer as it was for most of 2026-12-04: tf.image.extract_patches, transposed to positions leading."""
+
+    def patches(self, inputs):
+        kh, kw = self.kernel_size
+        sh, sw = self.strides
+        patches = tf.image.extract_patches(inputs, sizes=[1, kh, kw, 1], strides=[1, sh, sw, 1],
+                                           rates=[1, 1, 1, 1], padding=self.padding.upper())
+        _, out_h, out_w, taps = patches.shape
+        return keras.ops.transpose(keras.ops.reshape(patches, (-1, out_h * out_w, taps)), (1, 0, 2))
+
+
+class EinsumLocallyConnected2D(ExtractPatchesLocallyConnected2D):
+    """The layer as it was until the morning of 2026-12-04: extract_patches, batch leading, contracted with einsum."""
+
+    def patches(self, inputs):
+        return keras.ops.transpose(super().patches(inputs), (1, 0, 2))
 
     def contract(self, patches):
         return keras.ops.einsum("bpk,pkf->bpf", patches, self.kernel)
 
 
-def train(cfg, x, y, einsum: bool) -> tuple[float, list[np.ndarray], str]:
-    """Median epoch time after the first (which traces), the trained weights, and the policy computed in."""
+VARIANTS = {"einsum": EinsumLocallyConnected2D, "extract_patches": ExtractPatchesLocallyConnected2D,
+            "now": LocallyConnected2D}
+
+
+def train(cfg, x, y, variant: str) -> tuple[float, float, list[np.ndarray], str]:
+    """Median training-epoch time after the first (which traces), median time of an evaluation pass over
+    3,000 images (a run's validation and eval-mode train passes of an epoch), the trained weights, and the
+    policy computed in."""
     model, _ = prepare(cfg)
-    if einsum:  # before the first call traces it: the model's locally connected layers contract with einsum
-        for layer in model.layers:
-            if isinstance(layer, LocallyConnected2D):
-                layer.__class__ = EinsumLocallyConnected2D
+    for layer in model.layers:  # before the first call traces it: the model's locally connected layers as `variant`
+        if isinstance(layer, LocallyConnected2D):
+            layer.__class__ = VARIANTS[variant]
     history = model.fit(x, y, batch_size=cfg.trainer.batch_size, epochs=cfg.trainer.epochs, callbacks=[EpochClock()],
                         verbose=0, shuffle=True)
-    return float(np.median(history.history["epoch_time_s"][1:])), model.get_weights(), computed_precision(model)
+    batches = eval_batches(np.resize(x, (EVAL_IMAGES, *x.shape[1:])), np.resize(y, EVAL_IMAGES),
+                           cfg.trainer.eval_batch_size)
+    evaluations = []
+    for _ in range(4):
+        start = time.perf_counter()
+        model.evaluate(batches, verbose=0)
+        evaluations.append(time.perf_counter() - start)
+    return (float(np.median(history.history["epoch_time_s"][1:])), float(np.median(evaluations[1:])),
+            model.get_weights(), computed_precision(model))
 
 
 def main(argv: list[str]) -> int:
@@ -59,21 +92,26 @@ def main(argv: list[str]) -> int:
         rng = np.random.default_rng(0)
         x = rng.random((opts["images"], *cfg.data.image_shape), dtype=np.float32)
         y = rng.integers(0, cfg.data.num_classes, opts["images"])
-        times, same = {True: [], False: []}, True
+        epochs, evaluations, same = {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}, True
         for _ in range(opts["repeats"]):
             weights = {}
-            for einsum in (True, False):
-                seconds, weights[einsum], policy = train(cfg, x, y, einsum)
-                times[einsum].append(seconds)
-            same &= all(np.array_equal(a, b) for a, b in zip(weights[True], weights[False]))
+            for variant in VARIANTS:
+                epoch_s, eval_s, weights[variant], policy = train(cfg, x, y, variant)
+                epochs[variant].append(epoch_s)
+                evaluations[variant].append(eval_s)
+            same &= all(np.array_equal(a, b) for other in VARIANTS for a, b in zip(weights[other], weights["now"]))
         identical &= same
-        before, after = np.median(times[True]), np.median(times[False])
-        rows.append({"data": dataset, "precision": policy, "epoch s, einsum": before, "epoch s, matmul": after,
-                     "speed-up": before / after, "identical weights": same})
-    print(f"local model, {opts['images']} random images, batch 32; {opts}; median epoch after the first, "
-          "median over repeats")
+        for variant in VARIANTS:
+            epoch_s, eval_s = np.median(epochs[variant]), np.median(evaluations[variant])
+            rows.append({"data": dataset, "precision": policy, "layer": variant, "train epoch s": epoch_s,
+                         f"eval {EVAL_IMAGES:,} s": eval_s, "both s": epoch_s + eval_s,
+                         "speed-up, both": (np.median(epochs["einsum"]) + np.median(evaluations["einsum"]))
+                         / (epoch_s + eval_s),
+                         "identical weights": same})
+    print(f"local model, {opts['images']} random images, batch 32 (evaluation: batch {cfg.trainer.eval_batch_size}); "
+          f"{opts}; medians after the first epoch or pass, then over repeats")
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print("identical trained weights both ways" if identical else "WEIGHTS DIFFER between the two contractions")
+    print("identical trained weights every way" if identical else "WEIGHTS DIFFER between the ways of writing the layer")
     return 0 if identical else 1
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from inductive.arithmetic import PADDINGS, _pair, _positive, conv2d_output_shape
@@ -75,25 +76,57 @@ class LocallyConnected2D(keras.layers.Layer):
         return self.activation(outputs)
 
     def patches(self, inputs):
-        """(batch, positions, taps): each output position's receptive field, flattened as a Conv2D kernel is."""
+        """(positions, batch, taps): each output position's receptive field, flattened as a Conv2D kernel is
+        (kernel row, kernel column, channel), positions in row-major (i, j) order.
+
+        The same numbers, forward and backward, as tf.image.extract_patches transposed to positions leading,
+        which it replaced: that op took 1.4-5x longer on the 2-core CPU where this was measured and was most of
+        a `local` forward pass (benchmarks/local_layer.py compares the two and checks the trained weights are
+        identical). Forward, the patches are kh * kw strided slices of the padded input with the batch axis
+        moved behind the spatial ones, so they come out positions-leading for `contract` and only the small
+        input is ever transposed. Backward, each input pixel sums the gradients of the taps that read it, with
+        the same unsorted_segment_sum over the same rows in the same order as extract_patches' own gradient:
+        summing the slices' gradients instead (what autodiff gives) changes the last bits of the gradients upstream.
+        """
         kh, kw = self.kernel_size
         sh, sw = self.strides
-        # The native op pads exactly like Conv2D ("SAME"); it is ~2x faster on CPU than
-        # keras.ops.image.extract_patches (an identity convolution) and compiles under XLA.
-        patches = tf.image.extract_patches(inputs, sizes=[1, kh, kw, 1], strides=[1, sh, sw, 1],
-                                           rates=[1, 1, 1, 1], padding=self.padding.upper())
-        _, out_h, out_w, taps = patches.shape
-        return keras.ops.reshape(patches, (-1, out_h * out_w, taps))
+        _, height, width, channels = inputs.shape
+        _, out_h, out_w, _ = self.compute_output_shape(inputs.shape)
+        # "same" pads as Conv2D does, the odd pixel after; "valid" has nothing to pad (both are 0 there)
+        pad_h, pad_w = (max((out - 1) * stride + kernel - size, 0)
+                        for out, stride, kernel, size in ((out_h, sh, kh, height), (out_w, sw, kw, width)))
+        top, left = pad_h // 2, pad_w // 2
+        rows = np.arange(out_h)[:, None, None, None] * sh - top + np.arange(kh)[None, None, :, None]
+        cols = np.arange(out_w)[None, :, None, None] * sw - left + np.arange(kw)[None, None, None, :]
+        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        pixel = np.where(inside, rows * width + cols, -1).reshape(-1)  # per (i, j, tap row, tap col); -1: padding
+
+        @tf.custom_gradient
+        def cut(spatial_first):  # (H, W, batch, C) -> (positions, batch, taps)
+            padded = tf.pad(spatial_first, ((top, pad_h - top), (left, pad_w - left), (0, 0), (0, 0)))
+            taps = [padded[i:i + (out_h - 1) * sh + 1:sh, j:j + (out_w - 1) * sw + 1:sw]
+                    for i in range(kh) for j in range(kw)]
+            patches = tf.reshape(tf.concat(taps, axis=-1), (out_h * out_w, -1, kh * kw * channels))
+
+            def scatter_back(upstream):  # rows (i, j, tap row, tap col), columns (batch, C), as extract_patches'
+                batch = tf.shape(upstream)[1]
+                by_tap = tf.transpose(tf.reshape(upstream, (out_h * out_w, batch, kh * kw, channels)), (0, 2, 1, 3))
+                summed = tf.math.unsorted_segment_sum(tf.reshape(by_tap, (-1, batch * channels)),
+                                                      tf.constant(pixel, tf.int64), num_segments=height * width)
+                return tf.reshape(summed, (height, width, batch, channels))
+
+            return patches, scatter_back
+
+        return cut(tf.transpose(inputs, (1, 2, 0, 3)))
 
     def contract(self, patches):
         """(batch, positions, filters): each position's patch times that position's own kernel.
 
-        One small matmul per position, positions leading. einsum("bpk,pkf->bpf") ends in the same batched
-        matmul and gave bit-identical outputs, gradients and trained weights on the 2-core CPU where this was
-        measured (float32 and bfloat16, batch 32 and 7), but took 1.2-1.4x longer per `local` epoch there;
-        benchmarks/local_layer.py checks both on any machine."""
-        outputs = keras.ops.matmul(keras.ops.transpose(patches, (1, 0, 2)), self.kernel)
-        return keras.ops.transpose(outputs, (1, 0, 2))
+        One small matmul per position, positions leading. einsum("bpk,pkf->bpf") on batch-leading patches ends
+        in the same batched matmul and gave bit-identical outputs, gradients and trained weights on the 2-core CPU
+        where this was measured (float32 and bfloat16, batch 32 and 7), but took 1.2-1.4x longer per `local`
+        epoch there."""
+        return keras.ops.transpose(keras.ops.matmul(patches, self.kernel), (1, 0, 2))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
