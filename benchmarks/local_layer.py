@@ -111,7 +111,7 @@ def main(argv: list[str]) -> int:
     print(f"local model, {opts['images']} random images, batch 32 (evaluation: batch {cfg.trainer.eval_batch_size}); "
           f"{opts}; medians after the first epoch or pass, then over repeats")
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print("identical trained weights every way" if identical else "WEIGHTS DIFFER between the ways of writing the layer")
+    print("identical trained weights every way" if identical else "WEIGHTS DIFFER between the ways of writing it")
     return 0 if identical else 1
 
 

@@ -116,7 +116,7 @@ def test_refuses_a_kernel_larger_than_a_valid_input():
 
 
 def extract_patches_reference(layer: LocallyConnected2D, x):
-    """The layer's output computed from tf.image.extract_patches, as the layer itself computed it until late on 2026-12-04."""
+    """The output from tf.image.extract_patches, as the layer itself computed it until late on 2026-12-04."""
     import tensorflow as tf
 
     (kh, kw), (sh, sw) = layer.kernel_size, layer.strides
