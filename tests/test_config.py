@@ -91,6 +91,7 @@ BAD_VALUES = {
     "trainer.early_stopping.patience": ["-1"], "trainer.early_stopping.restore_best_weights": ["maybe"],
     "trainer.deterministic": ["maybe"], "trainer.verbose": ["3", "loud"], "trainer.precision": ["float8"],
     "trainer.jit_compile": ["maybe"], "trainer.threads": ["0", "many"], "trainer.resume": ["maybe"],
+    "trainer.backup_every_s": ["-1", "often"],
     "trainer.tensorboard": ["maybe"],
     "shift.enabled": ["maybe"], "shift.max_shift": ["-1", "abc"], "shift.fills": ["bogus", "[bogus]", "[]"],
     "shift.max_images": ["0", "-5", "abc"],

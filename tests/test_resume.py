@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import pytest
 
-from conftest import tiny_overrides
+from conftest import compose_config, tiny_overrides
 
 pytestmark = pytest.mark.slow  # trains and kills real runs
 
@@ -28,7 +28,7 @@ def start(args, cwd):
 def test_killed_run_resumes_with_every_epoch_once(tiny_npz, tmp_path, sig):
     run_dir = tmp_path / "run"
     args = [*tiny_overrides(tiny_npz, tmp_path), f"trainer.epochs={EPOCHS}", "trainer.batch_size=8",
-            f"hydra.run.dir={run_dir}"]
+            "trainer.backup_every_s=0", f"hydra.run.dir={run_dir}"]  # a backup at every epoch end
     first = start(args, tmp_path)
     history = run_dir / "history.csv"
     deadline = time.time() + 120
@@ -53,3 +53,52 @@ def test_killed_run_resumes_with_every_epoch_once(tiny_npz, tmp_path, sig):
     third = start(args, tmp_path)  # a finished run folder is never overwritten
     assert third.wait(timeout=120) == 2 and "already holds a completed run" in third.stderr.read()
     pd.testing.assert_frame_equal(pd.read_csv(history), resumed)
+
+
+def test_a_resume_from_an_older_backup_trains_the_epochs_after_it_again(tiny_npz, tmp_path, monkeypatch):
+    """Backups are taken at most every trainer.backup_every_s seconds, so a killed run's history.csv can hold
+    epochs past its backup: the resumed run cuts them and trains them again, and every epoch is there once."""
+    import keras
+
+    from inductive.training import callbacks, folders, record, train
+
+    class KilledAfter(keras.callbacks.Callback):
+        def __init__(self, epoch: int):
+            super().__init__()
+            self.epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == self.epoch:  # after CSVLogger wrote the epoch's row
+                raise KeyboardInterrupt
+
+    def backs_up_after_epochs_1_and_2(backup):
+        if backup._current_epoch in (1, 2):
+            real_save(backup)
+
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=6", "trainer.backup_every_s=0")
+    run_dir = tmp_path / "run"
+    real_save, real_callbacks = callbacks.AtomicBackupAndRestore._save_model, train.callbacks
+    with monkeypatch.context() as patched:
+        patched.setattr(callbacks.AtomicBackupAndRestore, "_save_model", backs_up_after_epochs_1_and_2)
+        patched.setattr(train, "callbacks", lambda *args: [*real_callbacks(*args), KilledAfter(3)])
+        with pytest.raises(KeyboardInterrupt):
+            train.run(cfg, run_dir)
+    killed = record.read_history(run_dir)
+    assert list(killed.epoch) == [0, 1, 2, 3]
+    backup = run_dir / folders.BACKUP
+    assert folders.last_backup(backup) == (2, backup / "epoch2.weights.h5")
+    assert sorted(path.name for path in backup.iterdir()) == ["epoch2.weights.h5", folders.BACKED_UP]
+
+    with monkeypatch.context() as patched:  # killed again after its first epoch: epochs 2 and 3 were cut first
+        patched.setattr(callbacks.AtomicBackupAndRestore, "_save_model", lambda backup: None)
+        patched.setattr(train, "callbacks", lambda *args: [*real_callbacks(*args), KilledAfter(2)])
+        with pytest.raises(KeyboardInterrupt):
+            train.run(cfg, run_dir)
+    assert list(record.read_history(run_dir).epoch) == [0, 1, 2]
+
+    resumed = train.run(compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=6",
+                                       "trainer.backup_every_s=0"), run_dir)
+    assert resumed["status"] == "completed" and resumed["resumed_from"] == "interrupted"
+    history = record.read_history(run_dir)
+    assert list(history.epoch) == list(range(6)) and resumed["epochs_run"] == 6
+    pd.testing.assert_frame_equal(history.iloc[:2], killed.iloc[:2])  # the backed-up epochs kept as they were

@@ -24,11 +24,12 @@ BACKUP = "backup"  # Keras BackupAndRestore state of an unfinished run, kept unt
 STARTED_CONFIG = "started_config.json"  # beside backup/: the resolved config the run started with, kept for good
 TRAINED = "trained.json"  # in BACKUP: training ended; a resume evaluates TRAINED_WEIGHTS and trains no more
 TRAINED_WEIGHTS = "trained.weights.h5"  # in BACKUP: the weights training ended with (early stopping may restore)
-WEIGHTS = "latest.weights.h5"  # in BACKUP: Keras BackupAndRestore's last whole epoch
+WEIGHTS = "latest.weights.h5"  # in BACKUP: the weights of backups written before 2026-12-04 (Keras's own name)
+BACKED_UP = "training_metadata.json"  # in BACKUP: {"epoch": epochs held, "weights": its file}, renamed in last
 # Keys that change how a run is shown, where it is written or how fast it goes, not the experiment: a resume
 # may differ there. Threads can change the order of floating-point sums, so the last bits, nothing more.
-NEUTRAL_KEYS = ("trainer.verbose", "trainer.resume", "trainer.tensorboard", "trainer.threads",
-                "trainer.eval_batch_size", "trainer.steps_per_execution", "objective", "output_root")
+NEUTRAL_KEYS = ("trainer.verbose", "trainer.resume", "trainer.backup_every_s", "trainer.tensorboard",
+                "trainer.threads", "trainer.eval_batch_size", "trainer.steps_per_execution", "objective", "output_root")
 FINISHED = ("completed", "diverged")
 MIB = 1 << 20
 log = logging.getLogger(__name__)
@@ -110,10 +111,25 @@ def resume_state(run_dir: Path, asked: dict[str, Any], resume: bool = True) -> s
         raise FinishedRun(run_dir, previous)
     backup = run_dir / BACKUP
     trained = (backup / TRAINED).is_file() and (backup / TRAINED_WEIGHTS).is_file()
-    if not resume or not (trained or (backup / WEIGHTS).is_file()):
+    if not resume or not (trained or last_backup(backup) is not None):
         return "new"  # nothing trained to continue from (or asked not to): whatever is there is replaced
     refuse_other_settings(run_dir, asked, "an interrupted run")
     return "trained" if trained else "interrupted"
+
+
+def last_backup(backup: Path) -> tuple[int, Path] | None:
+    """How many epochs the last whole backup in `backup` holds, and its weights file; None when there is none.
+
+    The record naming the file is renamed into place after the weights are whole, so it is the commit: weights
+    it does not name (a kill mid-backup) do not count. Backups written before 2026-12-04 name no file: theirs
+    is Keras's latest.weights.h5.
+    """
+    try:
+        record = json.loads((backup / BACKED_UP).read_text())
+        epochs, weights = int(record["epoch"]), backup / record.get("weights", WEIGHTS)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return (epochs, weights) if weights.is_file() else None
 
 
 def start_fresh(run_dir: Path, asked: dict[str, Any]) -> None:

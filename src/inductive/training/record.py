@@ -144,6 +144,13 @@ def write_csv_atomic(path: Path, table: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
+def cut_history(run_dir: Path, epochs: int) -> None:
+    """Keep history.csv's first `epochs` epochs: a resumed run trains the epochs after its backup again."""
+    history = read_history(run_dir)
+    if not history.empty and (history["epoch"] >= epochs).any():
+        write_csv_atomic(run_dir / HISTORY, history[history["epoch"] < epochs])
+
+
 def dedupe_history(run_dir: Path) -> pd.DataFrame:
     """After a resume an epoch can appear twice (written, then killed before its backup): keep the last."""
     history = read_history(run_dir)

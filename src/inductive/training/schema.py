@@ -124,6 +124,7 @@ SCHEMA: dict[str, Check] = {
     "trainer.threads": ((lambda v: v in (None, "auto") or (_int(v) and v > 0)),
                         "null (TensorFlow's default), auto (under a parallel launcher) or a positive int"),
     "trainer.resume": boolean(),
+    "trainer.backup_every_s": ((lambda v: _number(v) and v >= 0), "a number of seconds >= 0 (0: every epoch)"),
     "trainer.tensorboard": boolean(),
     "shift.enabled": boolean(),
     "shift.max_shift": maybe(positive_int(), "null (a quarter of the image)"),

@@ -89,7 +89,7 @@ def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool, splits: data_modul
     found = [EpochClock(), TrainEval(splits.x_train[sample], splits.y_train[sample], trainer.eval_batch_size),
              keras.callbacks.CSVLogger(str(run_dir / record.HISTORY), append=resuming)]
     if trainer.resume:
-        found.append(AtomicBackupAndRestore(str(run_dir / folders.BACKUP), delete_checkpoint=False))
+        found.append(AtomicBackupAndRestore(str(run_dir / folders.BACKUP), trainer.backup_every_s))
     found.append(keras.callbacks.TerminateOnNaN())
     if trainer.tensorboard:
         found.append(tensorboard.callback(run_dir))
@@ -149,7 +149,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     (run_dir / record.MODEL_TXT).write_text(record.model_summary_text(model))
     record.write_json_atomic(run_dir / record.SUMMARY, summary)
     if state == "interrupted":
-        log.info("resuming from the backup in %s", run_dir / folders.BACKUP)
+        backed_up, _ = folders.last_backup(run_dir / folders.BACKUP)
+        record.cut_history(run_dir, backed_up)  # the epochs after the backup are trained again
+        log.info("resuming from the backup in %s, after epoch %d", run_dir / folders.BACKUP, backed_up)
 
     trainer = cfg.trainer
     start = time.perf_counter()
