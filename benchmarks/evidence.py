@@ -71,8 +71,8 @@ def job_work(run_dir: Path) -> dict | None:
             1 + 3 * max_shift * len(shift["fills"]))
     images = {"train (3x forward)": 3 * epochs * sizes["train_size"], "validation": epochs * sizes["val_size"],
               "eval-mode train": epochs * train_eval, "test": sizes["test_size"], "shifted test": shifted}
-    return {"job": run_dir.name, "precision": summary["device"]["precision"], "time_s": summary["time"]["total_s"],
-            **{k: v * per_image for k, v in images.items()}}
+    return {"job": run_dir.name, "model": summary["model"], "precision": summary["device"]["precision"],
+            "time_s": summary["time"]["total_s"], **{k: v * per_image for k, v in images.items()}}
 
 
 def launcher_available(name: str) -> bool:
@@ -135,7 +135,7 @@ def main(argv: list[str]) -> int:
     peak = matmul_peak_gflops(dtype)
     rows = []
     for launcher, wall, work in runs:
-        phases = [c for c in work.columns if c not in ("job", "precision", "time_s")]
+        phases = [c for c in work.columns if c not in ("job", "model", "precision", "time_s")]
         flops = work[phases].sum()
         floor = flops.sum() / (peak * 1e9)
         rows.append({"launcher": launcher, "jobs": len(work), "precision": policy, "wall_s": round(wall, 1),
@@ -145,7 +145,21 @@ def main(argv: list[str]) -> int:
                      "share_of_flops": {k: round(float(v / flops.sum()), 3) for k, v in flops.items()}})
     print(json.dumps({"preset": opts["preset"] if not opts["sweep"] else None, "sweep": opts["sweep"],
                       "matmul_peak_gflops": round(peak, 1), "runs": rows}, indent=2))
+    for launcher, _, work in runs:
+        print(f"\n{launcher}: where the job time goes, per model (achieved = all its FLOPs over its job time)")
+        print(by_model(work, peak).to_string(float_format=lambda v: f"{v:.3g}"))
     return 0
+
+
+def by_model(work: pd.DataFrame, peak: float) -> pd.DataFrame:
+    """Per model: jobs, job time and its share, FLOPs, the rate achieved and its fraction of the matmul peak."""
+    phases = [c for c in work.columns if c not in ("job", "model", "precision", "time_s")]
+    table = work.assign(flops=work[phases].sum(axis=1)).groupby("model").agg(
+        jobs=("job", "size"), time_s=("time_s", "sum"), gflop=("flops", lambda f: f.sum() / 1e9))
+    table["share_of_time"] = table["time_s"] / table["time_s"].sum()
+    table["achieved_gflop_s"] = table["gflop"] / table["time_s"]
+    table["of_peak"] = table["achieved_gflop_s"] / peak
+    return table.sort_values("time_s", ascending=False)
 
 
 if __name__ == "__main__":
