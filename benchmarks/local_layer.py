@@ -1,7 +1,7 @@
 """The locally connected layer as it is against the two ways it was written before, trained side by side.
 
-`LocallyConnected2D` multiplies each output position's patch by that position's own kernel. `local` is the
-slowest model of the evidence protocol (half of CIFAR-10's job time), so how the layer is written matters:
+`LocallyConnected2D` multiplies each output position's patch by that position's own kernel. `local` took half
+of CIFAR-10's evidence job time (a third since the layer is written as `now`), so how it is written matters:
 - einsum: tf.image.extract_patches, then einsum("bpk,pkf->bpf") (until the morning of 2026-12-04);
 - extract_patches: the same patches transposed to positions leading, then one batched matmul (that afternoon);
 - now: the patches cut as strided slices of the padded input, positions leading from the start, then the

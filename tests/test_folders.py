@@ -35,7 +35,7 @@ def test_an_interrupted_run_resumes_only_with_its_own_settings(tmp_path):
     (tmp_path / folders.BACKUP).mkdir()
     (tmp_path / folders.BACKUP / "epoch2.weights.h5").write_bytes(b"an epoch's weights")
     assert folders.resume_state(tmp_path, started) == "new"  # killed before the record: not a whole backup
-    record.write_json_atomic(tmp_path / folders.BACKUP / folders.BACKED_UP, {"epoch": 2, "weights": "epoch2.weights.h5"})
+    record.write_json_atomic(tmp_path / folders.BACKUP / folders.BACKUP_RECORD, {"epoch": 2, "weights": "epoch2.weights.h5"})
     assert folders.resume_state(tmp_path, started) == "interrupted"
     with pytest.raises(ConfigError, match=r"interrupted run started with other settings: "
                                           r"trainer.learning_rate=0.001 there, 0.01 here"):
@@ -131,8 +131,8 @@ def test_a_resume_with_other_settings_is_refused_and_the_folder_kept(tiny_npz, t
     started = OmegaConf.to_container(compose_config(*args[:-1]), resolve=True)
     folders.start_fresh(run_dir, started)  # an interrupted run's folder, as far as resuming goes
     (run_dir / folders.BACKUP).mkdir()
-    (run_dir / folders.BACKUP / folders.WEIGHTS).write_bytes(b"an epoch's weights")  # as backups before 2026-12-04
-    record.write_json_atomic(run_dir / folders.BACKUP / folders.BACKED_UP, {"epoch": 1, "batch": 0})
+    (run_dir / folders.BACKUP / folders.LEGACY_WEIGHTS).write_bytes(b"an epoch's weights")  # as backups before 2026-12-04
+    record.write_json_atomic(run_dir / folders.BACKUP / folders.BACKUP_RECORD, {"epoch": 1, "batch": 0})
     (run_dir / ".hydra").mkdir()
     (run_dir / ".hydra" / "overrides.yaml").write_text("- as started\n")
     result = cli(*args, "trainer.learning_rate=0.01", cwd=tmp_path)

@@ -119,30 +119,34 @@ def extract_patches_reference(layer: LocallyConnected2D, x):
     """The output from tf.image.extract_patches, as the layer itself computed it until late on 2026-12-04."""
     import tensorflow as tf
 
-    (kh, kw), (sh, sw) = layer.kernel_size, layer.strides
-    patches = tf.image.extract_patches(x, [1, kh, kw, 1], [1, sh, sw, 1], [1, 1, 1, 1], layer.padding.upper())
+    (kh, kw), (sh, sw), dtype = layer.kernel_size, layer.strides, layer.compute_dtype
+    patches = tf.image.extract_patches(tf.cast(x, dtype), [1, kh, kw, 1], [1, sh, sw, 1], [1, 1, 1, 1],
+                                       layer.padding.upper())
     _, out_h, out_w, taps = patches.shape
-    outputs = tf.einsum("bpk,pkf->bpf", tf.reshape(patches, (-1, out_h * out_w, taps)), layer.kernel)
-    return tf.reshape(outputs, (-1, out_h, out_w, layer.filters)) + layer.bias
+    outputs = tf.einsum("bpk,pkf->bpf", tf.reshape(patches, (-1, out_h * out_w, taps)), tf.cast(layer.kernel, dtype))
+    return tf.reshape(outputs, (-1, out_h, out_w, layer.filters)) + tf.cast(layer.bias, dtype)
 
 
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
 @pytest.mark.parametrize("padding", ["valid", "same"])
-@pytest.mark.parametrize("kernel_size, strides", [(3, 1), (3, 2), ((2, 3), (2, 1)), (4, 3), (2, 2)])
-def test_outputs_and_gradients_are_extract_patches_own_bit_for_bit(padding, kernel_size, strides):
+@pytest.mark.parametrize("kernel_size, strides, batch", [(3, 1, 3), (3, 2, 3), ((2, 3), (2, 1), 3), (4, 3, 3),
+                                                         (2, 2, 3), (2, 3, 1)])
+def test_outputs_and_gradients_are_extract_patches_own_bit_for_bit(policy, padding, kernel_size, strides, batch):
     """The sliced patches and their segment-sum gradient give exactly extract_patches' numbers: the layer could
     change speed without changing a single run's history."""
     import tensorflow as tf
 
-    x = tf.constant(np.random.default_rng(4).normal(size=(3, 9, 8, 5)).astype("float32"))
-    layer = LocallyConnected2D(4, kernel_size, strides=strides, padding=padding)
+    x = tf.constant(np.random.default_rng(4).normal(size=(batch, 9, 8, 5)).astype("float32"))
+    layer = LocallyConnected2D(4, kernel_size, strides=strides, padding=padding, dtype=policy)
     layer.build(x.shape)
     layer.bias.assign(np.random.default_rng(5).normal(size=layer.bias.shape))
     results = []
     for forward in (layer, lambda inputs: extract_patches_reference(layer, inputs)):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            outputs = forward(x)
+            outputs = tf.cast(forward(x), "float32")
             loss = tf.reduce_sum(outputs * outputs)
         results.append([outputs, *tape.gradient(loss, [x, layer.kernel])])
+    assert results[0][0].shape == results[1][0].shape and layer.compute_dtype == policy.removeprefix("mixed_")
     for got, expected in zip(*results):
         np.testing.assert_array_equal(got.numpy(), expected.numpy())

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -87,7 +88,7 @@ def test_a_resume_from_an_older_backup_trains_the_epochs_after_it_again(tiny_npz
     assert list(killed.epoch) == [0, 1, 2, 3]
     backup = run_dir / folders.BACKUP
     assert folders.last_backup(backup) == (2, backup / "epoch2.weights.h5")
-    assert sorted(path.name for path in backup.iterdir()) == ["epoch2.weights.h5", folders.BACKED_UP]
+    assert sorted(path.name for path in backup.iterdir()) == ["epoch2.weights.h5", folders.BACKUP_RECORD]
 
     with monkeypatch.context() as patched:  # killed again after its first epoch: epochs 2 and 3 were cut first
         patched.setattr(callbacks.AtomicBackupAndRestore, "_save_model", lambda backup: None)
@@ -102,3 +103,56 @@ def test_a_resume_from_an_older_backup_trains_the_epochs_after_it_again(tiny_npz
     history = record.read_history(run_dir)
     assert list(history.epoch) == list(range(6)) and resumed["epochs_run"] == 6
     pd.testing.assert_frame_equal(history.iloc[:2], killed.iloc[:2])  # the backed-up epochs kept as they were
+
+
+def test_backups_wait_backup_every_s_seconds(tmp_path, monkeypatch):
+    """Backups are taken at the first epoch end `every_s` seconds after the last one (0: at every epoch end)."""
+    from inductive.training import callbacks
+
+    clock = [100.0]
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: clock[0])
+    for every_s, expected in ((30, [3, 6, 9]), (0, list(range(1, 10)))):
+        backup = callbacks.AtomicBackupAndRestore(str(tmp_path / "backup"), every_s)
+        saved = []
+        monkeypatch.setattr(backup, "_save_model", lambda backup=backup: saved.append(backup._current_epoch))
+        backup._last_backup = clock[0]  # as on_train_begin sets it
+        for epoch in range(9):
+            clock[0] += 12.0  # each epoch takes 12 s
+            backup.on_epoch_end(epoch)
+        assert saved == expected, every_s
+
+
+def test_a_backup_in_keras_layout_from_before_2026_12_04_is_resumed(tiny_npz, tmp_path, monkeypatch):
+    """Folders interrupted under the old code (latest.weights.h5 and a record that names no file) resume."""
+    import keras
+
+    from inductive.training import callbacks, folders, record, train
+
+    class KilledAfterEpoch3(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:  # after the backup of epoch 3
+                self.weights = self.model.get_weights()
+                raise KeyboardInterrupt
+
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=5", "trainer.backup_every_s=0")
+    run_dir, real_callbacks, killer = tmp_path / "run", train.callbacks, KilledAfterEpoch3()
+    with monkeypatch.context() as patched:
+        patched.setattr(train, "callbacks", lambda *args: [*real_callbacks(*args), killer])
+        with pytest.raises(KeyboardInterrupt):
+            train.run(cfg, run_dir)
+    backup = run_dir / folders.BACKUP
+    (backup / "epoch3.weights.h5").rename(backup / folders.LEGACY_WEIGHTS)  # as Keras's BackupAndRestore left it
+    record.write_json_atomic(backup / folders.BACKUP_RECORD, {"epoch": 3, "batch": 0})
+    assert folders.last_backup(backup) == (3, backup / folders.LEGACY_WEIGHTS)
+
+    resumed_weights = []
+    real_load = callbacks.AtomicBackupAndRestore._load_model
+    with monkeypatch.context() as patched:
+        def load_and_keep(callback):
+            real_load(callback)
+            resumed_weights.append(callback.model.get_weights())
+        patched.setattr(callbacks.AtomicBackupAndRestore, "_load_model", load_and_keep)
+        resumed = train.run(cfg, run_dir)
+    assert resumed["status"] == "completed" and resumed["resumed_from"] == "interrupted"
+    assert list(record.read_history(run_dir).epoch) == list(range(5)) and resumed["epochs_run"] == 5
+    assert all(np.array_equal(a, b) for a, b in zip(resumed_weights[0], killer.weights))  # epoch 3's, loaded

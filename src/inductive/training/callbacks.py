@@ -99,7 +99,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     cannot load, and a kill between the two leaves weights and count of different epochs. Here each backup's
     weights go to a new file named by its epoch, and only then is the record naming that file and its epoch
     renamed into place (folders.last_backup reads it): that rename is the commit, so weights and epoch always
-    agree. The backup before it is removed after.
+    agree (for backups written since 2026-12-04; older ones, Keras's layout, are still read). The backup
+    before it, and any file a kill left half-copied, are removed after.
 
     A backup holds the optimizer's state as well, so it costs 10-150 ms (the most for `local`): up to 10% of a
     short epoch. So an epoch end backs up only once `every_s` seconds have passed since training began or
@@ -137,7 +138,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         backup.mkdir(parents=True, exist_ok=True)
         weights = f"epoch{self._current_epoch}.weights.h5"
         folders.save_weights(self.model, backup / weights)  # a full disk is a Python error, never a crash in h5py
-        write_json_atomic(backup / folders.BACKED_UP, {"epoch": self._current_epoch, "weights": weights})
-        for older in backup.glob("*.weights.h5"):
+        write_json_atomic(backup / folders.BACKUP_RECORD, {"epoch": self._current_epoch, "weights": weights})
+        for older in [*backup.glob("*.weights.h5"), *backup.glob(".*.part")]:
             if older.name not in (weights, folders.TRAINED_WEIGHTS):
                 older.unlink()

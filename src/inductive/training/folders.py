@@ -1,7 +1,7 @@
 """What an output folder allows, decided before any work and without TensorFlow.
 
-A run folder is new, interrupted (a backup of its last whole epoch, or of its trained weights when it
-died during evaluation) or finished. A finished one is never overwritten; an interrupted one is resumed
+A run folder is new, interrupted (a whole backup of some epoch, or of its trained weights when it died
+during evaluation) or finished. A finished one is never overwritten; an interrupted one is resumed
 only with the configuration it started with, which is stored beside its backup; and a folder that
 cannot be written (a file in the way, a read-only mount, too little space) is refused before training.
 """
@@ -24,8 +24,8 @@ BACKUP = "backup"  # Keras BackupAndRestore state of an unfinished run, kept unt
 STARTED_CONFIG = "started_config.json"  # beside backup/: the resolved config the run started with, kept for good
 TRAINED = "trained.json"  # in BACKUP: training ended; a resume evaluates TRAINED_WEIGHTS and trains no more
 TRAINED_WEIGHTS = "trained.weights.h5"  # in BACKUP: the weights training ended with (early stopping may restore)
-WEIGHTS = "latest.weights.h5"  # in BACKUP: the weights of backups written before 2026-12-04 (Keras's own name)
-BACKED_UP = "training_metadata.json"  # in BACKUP: {"epoch": epochs held, "weights": its file}, renamed in last
+LEGACY_WEIGHTS = "latest.weights.h5"  # in BACKUP: the weights of backups written before 2026-12-04 (Keras's own name)
+BACKUP_RECORD = "training_metadata.json"  # in BACKUP: {"epoch": epochs held, "weights": its file}, renamed in last
 # Keys that change how a run is shown, where it is written or how fast it goes, not the experiment: a resume
 # may differ there. Threads can change the order of floating-point sums, so the last bits, nothing more.
 NEUTRAL_KEYS = ("trainer.verbose", "trainer.resume", "trainer.backup_every_s", "trainer.tensorboard",
@@ -125,8 +125,8 @@ def last_backup(backup: Path) -> tuple[int, Path] | None:
     is Keras's latest.weights.h5.
     """
     try:
-        record = json.loads((backup / BACKED_UP).read_text())
-        epochs, weights = int(record["epoch"]), backup / record.get("weights", WEIGHTS)
+        record = json.loads((backup / BACKUP_RECORD).read_text())
+        epochs, weights = int(record["epoch"]), backup / record.get("weights", LEGACY_WEIGHTS)
     except (OSError, ValueError, TypeError, KeyError):
         return None
     return (epochs, weights) if weights.is_file() else None
@@ -201,5 +201,6 @@ def save_weights(model: Any, target: Path) -> None:
 
 
 def space_needed(params: int) -> int:
-    """Two copies of the weights (the backup and the one being staged) in float32, and 8 MiB of records."""
-    return 2 * 4 * params + 8 * MIB
+    """Two backups on disk at once (the last one and the one being written), each the float32 weights and
+    Adam's two moments, and 8 MiB of records."""
+    return 2 * 3 * 4 * params + 8 * MIB

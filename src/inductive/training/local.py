@@ -80,9 +80,10 @@ class LocallyConnected2D(keras.layers.Layer):
         (kernel row, kernel column, channel), positions in row-major (i, j) order.
 
         The same numbers, forward and backward, as tf.image.extract_patches transposed to positions leading,
-        which it replaced: that op took 1.4-5x longer on the 2-core CPU where this was measured and was most of
-        a `local` forward pass (benchmarks/local_layer.py compares the two and checks the trained weights are
-        identical). Forward, the patches are kh * kw strided slices of the padded input with the batch axis
+        which it replaced (with TensorFlow 2.21's gradient for that op; tests/test_local.py checks it bit for
+        bit). With extract_patches a `local` epoch and its evaluation passes took 1.41x longer at Fashion-MNIST's
+        shape and 1.90x at CIFAR-10's on the 2-core CPU where this was measured (benchmarks/local_layer.py
+        times the ways and checks the trained weights are identical). Forward, the patches are kh * kw strided slices of the padded input with the batch axis
         moved behind the spatial ones, so they come out positions-leading for `contract` and only the small
         input is ever transposed. Backward, each input pixel sums the gradients of the taps that read it, with
         the same unsorted_segment_sum over the same rows in the same order as extract_patches' own gradient:
@@ -122,10 +123,9 @@ class LocallyConnected2D(keras.layers.Layer):
     def contract(self, patches):
         """(batch, positions, filters): each position's patch times that position's own kernel.
 
-        One small matmul per position, positions leading. einsum("bpk,pkf->bpf") on batch-leading patches ends
-        in the same batched matmul and gave bit-identical outputs, gradients and trained weights on the 2-core CPU
-        where this was measured (float32 and bfloat16, batch 32 and 7), but took 1.2-1.4x longer per `local`
-        epoch there."""
+        One small matmul per position, positions leading. einsum("bpk,pkf->bpf") on batch-leading patches, as
+        the layer once did, ends in the same batched matmul and gives the same trained weights
+        (benchmarks/local_layer.py checks it), but took 1.2-1.4x longer per `local` training epoch."""
         return keras.ops.transpose(keras.ops.matmul(patches, self.kernel), (1, 0, 2))
 
     def get_config(self) -> dict:

@@ -151,7 +151,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     if state == "interrupted":
         backed_up, _ = folders.last_backup(run_dir / folders.BACKUP)
         record.cut_history(run_dir, backed_up)  # the epochs after the backup are trained again
-        log.info("resuming from the backup in %s, after epoch %d", run_dir / folders.BACKUP, backed_up)
+        log.info("resuming from the backup in %s, which holds %d epochs", run_dir / folders.BACKUP, backed_up)
 
     trainer = cfg.trainer
     start = time.perf_counter()
