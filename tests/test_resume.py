@@ -13,7 +13,7 @@ from conftest import compose_config, tiny_overrides
 
 pytestmark = pytest.mark.slow  # trains and kills real runs
 
-EPOCHS = 12
+EPOCHS = 40  # enough that a kill sent after the second epoch lands well before the last, even on a busy machine
 
 
 def start(args, cwd):
