@@ -83,11 +83,13 @@ class LocallyConnected2D(keras.layers.Layer):
         which it replaced (with TensorFlow 2.21's gradient for that op; tests/test_local.py checks it bit for
         bit). With extract_patches a `local` epoch and its evaluation passes took 1.41x longer at Fashion-MNIST's
         shape and 1.90x at CIFAR-10's on the 2-core CPU where this was measured (benchmarks/local_layer.py
-        times the ways and checks the trained weights are identical). Forward, the patches are kh * kw strided slices of the padded input with the batch axis
-        moved behind the spatial ones, so they come out positions-leading for `contract` and only the small
-        input is ever transposed. Backward, each input pixel sums the gradients of the taps that read it, with
-        the same unsorted_segment_sum over the same rows in the same order as extract_patches' own gradient:
-        summing the slices' gradients instead (what autodiff gives) changes the last bits of the gradients upstream.
+        times the ways and checks the trained weights are identical).
+
+        Forward, the patches are kh * kw strided slices of the padded input with the batch axis moved behind
+        the spatial ones, so they come out positions-leading for `contract` and only the small input is ever
+        transposed. Backward, each input pixel sums the gradients of the taps that read it, with the same
+        unsorted_segment_sum over the same rows in the same order as extract_patches' own gradient: summing the
+        slices' gradients instead (what autodiff gives) changes the last bits of the gradients upstream.
         """
         kh, kw = self.kernel_size
         sh, sw = self.strides

@@ -145,19 +145,14 @@ def write_csv_atomic(path: Path, table: pd.DataFrame) -> None:
 
 
 def cut_history(run_dir: Path, epochs: int) -> None:
-    """Keep history.csv's first `epochs` epochs: a resumed run trains the epochs after its backup again."""
+    """Keep history.csv's first `epochs` epochs, each once: a resumed run trains the epochs after its backup
+    again. (Folders resumed under the code before 2026-12-04 may hold an epoch twice: the last is kept.)"""
     history = read_history(run_dir)
-    if not history.empty and (history["epoch"] >= epochs).any():
-        write_csv_atomic(run_dir / HISTORY, history[history["epoch"] < epochs])
-
-
-def dedupe_history(run_dir: Path) -> pd.DataFrame:
-    """After a resume an epoch can appear twice (written, then killed before its backup): keep the last."""
-    history = read_history(run_dir)
-    if not history.empty and history["epoch"].duplicated().any():
-        history = history.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
-        write_csv_atomic(run_dir / HISTORY, history)
-    return history
+    if history.empty:
+        return
+    kept = history[history["epoch"] < epochs].drop_duplicates("epoch", keep="last").sort_values("epoch")
+    if not kept.equals(history):
+        write_csv_atomic(run_dir / HISTORY, kept)
 
 
 def shift_metrics(table: pd.DataFrame) -> dict[str, Any]:

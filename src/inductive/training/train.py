@@ -167,7 +167,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                       epochs=trainer.epochs, shuffle=True,
                       callbacks=callbacks(cfg, run_dir, resuming, splits), verbose=verbosity(trainer.verbose))
         train_seconds = time.perf_counter() - start
-        history = record.dedupe_history(run_dir)
+        history = record.read_history(run_dir)  # every epoch once: a resume cut it back to its backup first
         if state == "trained":  # trained in an earlier process: its epochs' times, and this one's evaluation after
             train_seconds = float(history["epoch_time_s"].sum())
             start -= train_seconds
