@@ -6,7 +6,7 @@ weights), achieved GFLOP/s, and the ratio to the machine's float32 matrix-multip
 in TensorFlow in this same run. Optionally (`preset=NAME`), the wall time of a claims preset run
 sequentially vs through the joblib launcher.
 
-    python benchmarks/throughput.py [train_size=20000] [epochs=3] [preset=weight_sharing_quick]
+    python benchmarks/throughput.py [train_size=20000] [epochs=3] [preset=evidence_quick]
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ def sweep_params(name: str) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("preset", PRESETS)
-def test_preset_header_says_command_and_cost(preset):
+def test_preset_header_says_command_cost_and_observed(preset):
     header = (config_dir() / "experiment" / f"{preset}.yaml").read_text().split("\n\n")[0]
-    assert f"+experiment={preset}" in header and "Cost:" in header
+    assert f"+experiment={preset}" in header and "Cost:" in header and "Observed:" in header
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -52,24 +52,30 @@ def test_tuned_learning_rates_cover_every_evidence_model_of_each_tuned_dataset(c
         assert cfg.trainer.learning_rate == rates["gap"]
 
 
-def test_second_look_and_replication_are_the_evidence_design_on_fresh_seeds(composed):
-    """Pre-registered: each later look changes only the seeds, and no seed is reused or is the tuning seed."""
-    looks = {name: sweep_params(name) for name in ("evidence", "evidence_second_look", "evidence_replication")}
-    seeds = [set(params["seed"]) for params in looks.values()]
-    assert sum(map(len, seeds)) == len(set().union(*seeds)) and len(looks["evidence_replication"]["seed"]) == 20
-    tuning_seed = str(yaml.safe_load((config_dir() / "experiment" / "evidence_tuning.yaml").read_text())["seed"])
+def test_second_look_and_replication_are_the_evidence_design_on_fresh_seeds():
+    """Pre-registered (configs/study/): each later look changes only the seeds (and its alpha), and no seed is
+    reused or is the tuning seed."""
+    from inductive.study import spec
+
+    names = ("evidence", "evidence_second_look", "evidence_replication")
+    looks = [spec.load(name, check_configs=False) for name in names]
+    seeds = [set(look.seeds) for look in looks]
+    assert sum(map(len, seeds)) == len(set().union(*seeds)) and len(looks[-1].seeds) == 20
+    tuning_seed = yaml.safe_load((config_dir() / "experiment" / "evidence_tuning.yaml").read_text())["seed"]
     assert tuning_seed not in set().union(*seeds)
-    base = composed("+experiment=evidence", "data=mnist", "model=gap", "seed=12")
-    for name in ("evidence_second_look", "evidence_replication"):
-        assert composed(f"+experiment={name}", "data=mnist", "model=gap", "seed=12") == base
-        assert looks[name].get("model", looks["evidence"]["model"]) == looks["evidence"]["model"]
+    design = [(look.protocol, look.datasets, look.models, look.train_sizes, {job.overrides for job in look.jobs})
+              for look in looks]
+    assert design[1] == design[0] and design[2] == design[0]
+    assert looks[1].pools == ["evidence"] and looks[2].pools == []  # the replication is judged alone
 
 
 def test_matched_control_is_the_evidence_protocol_at_one_parameter_count(composed):
     """Pre-registered (evidence_matched): only the size changes, and every model of every dataset reaches it."""
+    from inductive.study import spec
     from inductive.training import matching
 
     assert sweep_params("evidence_matched")["model"] == ["dense", "local", "conv_flatten", "gap"]
+    assert spec.load("evidence_matched", check_configs=False).models == sweep_params("evidence_matched")["model"]
     for dataset in ("fashion_mnist", "mnist", "cifar10"):
         for model in sweep_params("evidence_matched")["model"]:
             cfg = composed("+experiment=evidence_matched", f"data={dataset}", f"model={model}", "seed=3")

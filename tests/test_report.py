@@ -25,7 +25,7 @@ def built(fake_sweep) -> Path:
 
 def test_report_opens_with_the_claims_by_dataset_table(built):
     text = (built / "report.md").read_text()
-    first_table = text.split("\n\n")[2]
+    first_table = next(block for block in text.split("\n\n") if block.startswith("| # |"))
     assert first_table.startswith("| # | claim | Fashion-MNIST |")
     assert "| 3 | Conv architectures overfit less than fully connected ones | **supported**" in first_table
     assert text.index("## How verdicts are made") < text.index("## Where our runs contradict the lecture")
@@ -266,4 +266,14 @@ def test_a_note_file_is_printed_under_the_title(fake_sweep, tmp_path):
     note.write_text("Test images 1000-9999 were decoded from JPEG.\n")
     assert report.main([str(sweep), f"out={tmp_path / 'out'}", f"note={note}"]) == 0
     lines = (tmp_path / "out" / "report.md").read_text().splitlines()
-    assert lines[4] == "Test images 1000-9999 were decoded from JPEG."
+    assert lines[2] == "Test images 1000-9999 were decoded from JPEG."
+
+
+def test_runs_read_outside_a_study_are_labelled_exploratory_with_what_they_break(fake_sweep, tmp_path):
+    """Catches a report judging non-protocol runs as protocol runs: three seeds sharing one split are named."""
+    sweep = fake_sweep(lecture_holds(), seeds=3, name="explore")
+    assert report.main([str(sweep), f"out={tmp_path / 'out'}"]) == 0
+    text = (tmp_path / "out" / "report.md").read_text()
+    label = text.index("**Exploratory**")
+    assert label < text.index("| # | claim |")
+    assert "too few seeds (3 of a model" in text

@@ -1,9 +1,9 @@
 """`python -m inductive.tables SWEEP_DIR [SWEEP_DIR ...] out=DIR`: the runs, epochs, layers and shifts tables of
 the runs below the sweeps, written to DIR as a report's tables folder, with no claim judged (`evidence.tables.export`).
 
-A report reads such a folder in place of its sweeps. The reference scripts (experiments/common.sh `kept_seeds`,
-used by replication.sh and matched.sh) keep each finished seed this way, so that a look that takes more than one
-session is carried by the committed tables and read only when whole. Only finished sweeps are kept, and DIR must be
+A report reads such a folder in place of its sweeps. A study (`python -m inductive.study run`) keeps each finished
+job this way, so that a look that takes more than one session is carried by the committed tables and read only
+when whole. Only finished sweeps are kept, and DIR must be
 new: bad input exits 2 before anything is written. No TensorFlow is imported.
 """
 

@@ -18,7 +18,7 @@ import logging
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -29,6 +29,8 @@ from inductive.evidence.style import DATASET_NAMES
 from inductive.evidence.tables import ReportError, Tables, collect, save_table
 
 log = logging.getLogger("inductive.report")
+TITLE = "The lecture's claims, tested"
+Answer = Callable[[Tables, list[Finding], Path], list[str]]
 
 USAGE = ("usage: python -m inductive.report SWEEP_DIR [SWEEP_DIR ...] [out=DIR] [lecture=DIR] [note=FILE.md] "
          "[alpha=A]")
@@ -130,18 +132,20 @@ def appendix_section(finding: Finding) -> list[str]:
 
 
 def render(command: str, tables: Tables, findings: list[Finding], effects: pd.DataFrame, drawn: dict[int, list[Path]],
-           datasets: list[str], note: str = "") -> str:
+           datasets: list[str], note: str = "", title: str = TITLE, answer: list[str] = (),
+           exploratory: bool = False) -> str:
     runs = tables.runs
     counts = ", ".join([*(f"{n} {s}" for s, n in runs["status"].value_counts().items()),
                         *([f"{len(tables.not_started)} never started"] if tables.not_started else [])])
-    lines = ["# The lecture's claims, tested", "",
-             f"`{command}`: {plural(len(runs), 'run')} ({counts}), seeds {seed_list(runs['seed'])}.", "",
+    lines = [f"# {title}", "",
              *([note.strip(), ""] if note.strip() else []),
+             *(exploratory_lines(runs) if exploratory else []),
              markdown_table(summary_table(findings, datasets)), "",
+             *answer,
              "Why:", "", *reasons(findings, datasets), "",
              "![claims at a glance](glance.png)", "", "![effects at a glance](glance_effects.png)", "",
              "## How verdicts are made", "",
-             *[f"{i}. {rule}" for i, rule in enumerate(stats.rules(tables.alpha), start=1)], "",
+             *[f"{i}. {rule}" for i, rule in enumerate(stats.rules(tables.alpha, tables.family), start=1)], "",
              "## Where our runs contradict the lecture", "",
              *(contradictions(effects) or ["Nowhere: no effect's interval lies on the other side of 0."]), "",
              "## Conditions", "", markdown_table(conditions_table(tables)), ""]
@@ -151,6 +155,8 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
     for finding in findings:
         lines += appendix_section(finding)
     left_out = runs[runs["status"] != "completed"]
+    lines += ["## Appendix: what was read", "",
+              f"`{command}`: {plural(len(runs), 'run')} ({counts}), seeds {seed_list(runs['seed'])}.", ""]
     lines += ["## Appendix: runs left out of the statistics", "",
               markdown_table(left_out[["run_id", "status", "epochs_run", "error"]]) if not left_out.empty
               else "None: every run completed.", ""]
@@ -162,6 +168,40 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
         lines += ["Runs whose files disagree or are cut (used as read):", "",
                   markdown_table(flagged[["run_id", "status", "notes"]]), ""]
     return "\n".join(lines)
+
+
+MIN_SEEDS = 5  # the evidence protocol's fewest seeds per look
+
+
+def protocol_breaks(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per condition, which of the evidence protocol's conditions its completed runs break: what a verdict on runs
+    read outside a study rests on. Empty when every condition keeps the protocol."""
+    rows = []
+    for condition, group in runs[runs["status"] == "completed"].groupby("condition", sort=False):
+        breaks = []
+        if (group.get("trainer.stop", pd.Series("fit", index=group.index)).astype(str) != "fit").any():
+            breaks.append("not trained to fit (trainer.stop is not fit)")
+        split = group.get("data.split_seed")
+        if split is not None and group["seed"].nunique() > 1 and split.nunique() < group["seed"].nunique():
+            breaks.append("seeds share one data split (data.split_seed does not follow the seed)")
+        if (group.get("learning_rate_rule", pd.Series("", index=group.index)).astype(str) != "tuned").any():
+            breaks.append("learning rate not tuned (configs/tuned/learning_rates.yaml)")
+        seeds = group.groupby("model")["seed"].nunique().min()
+        if seeds < MIN_SEEDS:
+            breaks.append(f"too few seeds ({seeds} of a model; the protocol has at least {MIN_SEEDS})")
+        if breaks:
+            rows.append({"condition": condition, "breaks": "; ".join(breaks)})
+    return pd.DataFrame(rows, columns=["condition", "breaks"])
+
+
+def exploratory_lines(runs: pd.DataFrame) -> list[str]:
+    """The label a report of runs read outside a study carries, beside its verdict table."""
+    breaks = protocol_breaks(runs)
+    lines = ["**Exploratory**: these runs were read outside a study (`python -m inductive.study`), so no verdict "
+             "here was registered before its runs; treat each as a lead to test in a study, not a finding."]
+    if not breaks.empty:
+        lines += ["", "Where they break the evidence protocol:", "", markdown_table(breaks)]
+    return lines + [""]
 
 
 def headline_effects(findings: list[Finding]) -> pd.DataFrame:
@@ -183,38 +223,45 @@ def slide_title(finding: Finding) -> str:
     return f"{finding.spec.number}. {finding.spec.statement} ({verdicts})"
 
 
-def draw(findings: list[Finding], out: Path) -> dict[int, list[Path]]:
+def draw(findings: list[Finding], out: Path, stamp: str = "") -> dict[int, list[Path]]:
     drawn = {}
     for f in findings:
         n, paths = f.spec.number, []
         for kind, name in f.figures:
             table = f.tables.get(name)
             if table is not None and not table.empty:
-                paths += figures.per_condition(kind, table, slide_title(f), out / f"claim{n}_{kind}")
+                paths += figures.per_condition(kind, table, slide_title(f) + stamp, out / f"claim{n}_{kind}")
         drawn[n] = paths
     return drawn
 
 
 def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LECTURE_RESULTS,
-                 command: str | None = None, note: Path | None = None, alpha: float = stats.ALPHA) -> Path:
+                 command: str | None = None, note: Path | None = None, alpha: float = stats.ALPHA,
+                 claims: list[int] | None = None, title: str = TITLE, preface: str = "", family: str = "condition",
+                 answer: Answer | None = None, exploratory: bool = False, stamp: str = "") -> Path:
     """Collect, judge, write tables, figures and report.md; returns its path.
 
     `note`: a Markdown file printed under the title, for what the runs cannot say about themselves
-    (e.g. that a dataset copy's test images were decoded from JPEG)."""
-    note_text = read_note(note)
+    (e.g. that a dataset copy's test images were decoded from JPEG). A study's read also gives the `claims` it
+    declared (the others are not judged), its question as `title`, `preface` text, the Holm `family`, and an
+    `answer`: a function of the tables, findings and folder returning the Markdown lines (and drawing the
+    figures) that answer the question, placed under the verdict table. `stamp` is appended to every figure's title
+    (a peek's "(partial: not of record)")."""
+    note_text = "\n\n".join(filter(None, (preface.strip(), read_note(note).strip())))
     out = out or roots[0] / "report"
     if any(out.resolve() == root.resolve() for root in roots):
         raise ReportError(f"out={out} is one of the folders read: write the report elsewhere, so that what it "
                           "reads stays as it was")
     tables = collect(roots)
     tables.alpha = alpha
+    tables.family = family
     equivalence = lecture / "equivalence.csv"
     tables.equivalence = pd.read_csv(equivalence) if equivalence.is_file() else None
     known = list(DATASET_NAMES)  # the usual order in every table and figure; other datasets after, as found
     datasets = sorted(dict.fromkeys(tables.runs["dataset"].dropna()),
                       key=lambda d: known.index(d) if d in known else len(known))
     out.mkdir(parents=True, exist_ok=True)
-    findings = judge_all(tables, datasets)
+    findings = judge_all(tables, datasets, claims)
     effects = pd.DataFrame([row for f in findings for row in f.effects],
                            columns=["claim", "dataset", "condition", "comparison", "measure", "kind", "unit", "band",
                                     "mean", "low", "high", "level", "n", "p", "test", "verdict", "note"])
@@ -229,15 +276,17 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
     glance = pd.DataFrame([{"claim": f"{f.spec.number}. {f.spec.statement}", "dataset": DATASET_NAMES.get(d, d),
                             "verdict": c.verdict, "effect": c.effect} for f in findings for d, c in f.cells.items()])
     save_table(glance, out, "glance")
-    figures.glance(glance, "The lecture's claims at a glance", out / "glance")
+    figures.glance(glance, ("The lecture's claims at a glance" if title == TITLE else f"{title}: at a glance") + stamp,
+                   out / "glance")
     headline = headline_effects(findings)
     save_table(headline, out, "glance_effects")
-    figures.glance_effects(headline, "Effects behind the statistical verdicts", out / "glance_effects")
-    drawn = draw(findings, out)
+    figures.glance_effects(headline, "Effects behind the statistical verdicts" + stamp, out / "glance_effects")
+    drawn = draw(findings, out, stamp)
+    answered = list(answer(tables, findings, out)) if answer else []
     path = out / "report.md"
     path.write_text(render(command or "python -m inductive.report " + " ".join(map(str, roots)), tables, findings,
-                           effects, drawn, datasets, note_text))
-    (out / "report.html").write_text(html.page(path.read_text(), out, "The lecture's claims, tested"), encoding="utf-8")
+                           effects, drawn, datasets, note_text, title, answered, exploratory))
+    (out / "report.html").write_text(html.page(path.read_text(), out, title), encoding="utf-8")
     return path
 
 
@@ -292,11 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
         roots, out, lecture, note, alpha = parse_args(argv)
-        path = build_report(roots, out, lecture, "python -m inductive.report " + " ".join(argv), note, alpha)
+        path = build_report(roots, out, lecture, "python -m inductive.report " + " ".join(argv), note, alpha,
+                            exploratory=True)
     except ReportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"report: {path}")
+    print(f"report: {path}\nreport: {path.with_name('report.html')}")
     return 0
 
 

@@ -4,9 +4,11 @@ An effect is a difference between two models, per seed, signed so that positive 
 lecture. Within one claim under one condition (a dataset and training setup; the evidence presets
 have one per dataset), every deciding comparison x measure is one test; Holm's step-down correction
 (our own few lines over scipy's p-values) keeps the chance of any false verdict in that family at alpha
-(5% unless the report is asked for less, e.g. 2.5% for a second look at more seeds). The interval shown for
-a test is the t interval at level 1 - alpha * p / p_Holm, which excludes 0 exactly when the Holm-adjusted p
-is below alpha.
+(5% unless the report is asked for less, e.g. 2.5% for a second look at more seeds). A study that asks one
+question at several conditions of a dataset (e.g. training-set sizes) may make the family all of them
+(`corrected_by_family`), so that asking at three sizes does not triple the chance of a false verdict.
+The interval shown for a test is the t interval at level 1 - alpha * p / p_Holm, which excludes 0 exactly
+when the Holm-adjusted p is below alpha.
 
 Verdict rules, in this order (`rules`, printed in every report):
 - `negligible`: the corrected interval lies inside the measure's pre-declared band (an equivalence
@@ -25,17 +27,20 @@ import pandas as pd
 from scipy import stats
 
 ALPHA = 0.05
+FAMILIES = ("condition", "dataset")  # what one Holm family holds: a claim's deciding effects per condition or dataset
 SUPPORTED, CONTRADICTED, NEGLIGIBLE, INCONCLUSIVE = "supported", "contradicted", "negligible", "inconclusive"
 VERDICTS = (SUPPORTED, CONTRADICTED, NEGLIGIBLE, INCONCLUSIVE)
 
 
-def rules(alpha: float = ALPHA) -> list[str]:
+def rules(alpha: float = ALPHA, family: str = "condition") -> list[str]:
     """The verdict rules as every report prints them, before any number."""
+    scope = ("under one condition" if family == "condition"
+             else "across all conditions of one dataset (every training-set size)")
     return [
         "Each effect is a per-seed paired difference between two models trained alike, signed so that positive "
         "favours the lecture; runs of one seed share their training subset and validation split.",
         f"Intervals are paired t intervals over seeds, corrected by Holm across the deciding comparisons of a "
-        f"claim under one condition (family-wise error {alpha * 100:g}%); context effects show their own 95% interval.",
+        f"claim {scope} (family-wise error {alpha * 100:g}%); context effects show their own 95% interval.",
         "`negligible`: the corrected interval lies inside the measure's negligible band (equivalence).",
         "`supported` / `contradicted`: it excludes 0 on the lecture's side / the other side.",
         "`inconclusive`: none of these; the report says how many seeds the observed spread would need.",
@@ -122,6 +127,22 @@ def corrected(effects: list[Effect], alpha: float = ALPHA) -> list[Effect]:
         else:
             level = 1 - alpha * effect.p / p_holm
         out.append(effect.at_level(level))
+    return out
+
+
+def corrected_by_family(effects: dict[tuple[str, str], list[Effect]], family: str,
+                        alpha: float = ALPHA) -> dict[tuple[str, str], list[Effect]]:
+    """(dataset, condition) -> its deciding effects, each corrected by Holm within its family: the condition's
+    own effects (`condition`), or those of every condition of its dataset together (`dataset`)."""
+    if family not in FAMILIES:
+        raise ValueError(f"family={family!r}: use one of {', '.join(FAMILIES)}")
+    families: dict[object, list[tuple[str, str]]] = {}
+    for key in effects:
+        families.setdefault(key if family == "condition" else key[0], []).append(key)
+    out = {}
+    for keys in families.values():
+        fixed = iter(corrected([e for key in keys for e in effects[key]], alpha))
+        out |= {key: [next(fixed) for _ in effects[key]] for key in keys}
     return out
 
 

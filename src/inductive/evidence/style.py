@@ -21,6 +21,8 @@ MODEL_COLORS = {
     "deep_flatten": "#56B4E9",
     "deep_gap": "#E69F00",
 }
+# One colour per dataset where datasets share a plot (effect against training-set size), none a model's colour.
+DATASET_COLORS = {"fashion_mnist": "#332288", "mnist": "#882255", "cifar10": "#44AA99"}
 # One colour per verdict word, everywhere (the glance figure, effect plots, report.html).
 VERDICT_COLORS = {"supported": "#1B7837", "contradicted": "#B2182B", "negligible": "#7F7F7F",
                   "inconclusive": "#E0A100", "not run": "#FFFFFF", "": "#BBBBBB"}
@@ -52,6 +54,11 @@ def model_color(model: str) -> str:
     if model in MODEL_COLORS:
         return MODEL_COLORS[model]
     return _FALLBACK[sum(map(ord, model)) % len(_FALLBACK)]
+
+
+def dataset_color(dataset: str) -> str:
+    """Colour of a dataset; unknown names get a stable colour from the spare palette."""
+    return DATASET_COLORS.get(dataset) or _FALLBACK[sum(map(ord, dataset)) % len(_FALLBACK)]
 
 
 def slide_style():

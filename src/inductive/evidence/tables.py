@@ -60,6 +60,8 @@ class Tables:
     equivalence: pd.DataFrame | None = None  # input shape: the Keras conv == dense check (conv_questions)
     not_started: tuple[str, ...] = ()  # planned sweep jobs (multirun.yaml) with no folder, as their overrides
     alpha: float = ALPHA  # family-wise error each claim is judged at (the report's alpha=)
+    family: str = "condition"  # Holm family: a claim's deciding effects per condition, or per dataset
+                                # (all its conditions, e.g. every training-set size of a size study)
 
     @property
     def completed(self) -> pd.DataFrame:

@@ -29,7 +29,8 @@ BACKUP_RECORD = "training_metadata.json"  # in BACKUP: {"epoch": epochs held, "w
 # Keys that change how a run is shown, where it is written or how fast it goes, not the experiment: a resume
 # may differ there. Threads can change the order of floating-point sums, so the last bits, nothing more.
 NEUTRAL_KEYS = ("trainer.verbose", "trainer.resume", "trainer.backup_every_s", "trainer.tensorboard",
-                "trainer.threads", "trainer.eval_batch_size", "trainer.steps_per_execution", "objective", "output_root")
+                "trainer.threads", "trainer.eval_batch_size", "trainer.steps_per_execution", "objective", "output_root",
+                "data.train_images")  # display, place, speed, or a description (train_images) only
 FINISHED = ("completed", "diverged")
 MIB = 1 << 20
 log = logging.getLogger(__name__)

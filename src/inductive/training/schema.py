@@ -76,6 +76,7 @@ SCHEMA: dict[str, Check] = {
     "data.image_shape": ((lambda v: isinstance(v, list) and len(v) == 3 and all(_int(x) and x > 0 for x in v)),
                          "[height, width, channels] of positive ints"),
     "data.num_classes": ((lambda v: _int(v) and v >= 2), "an int >= 2"),
+    "data.train_images": maybe(positive_int(), "null (not known)"),
     "data.path": maybe(text()),
     "data.local_copies": ((lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)), "a list of folders"),
     "data.tfds.name": text(),

@@ -4,7 +4,8 @@ Adding a claim is one module with one `@register(...)` function (imported at the
 and, if it needs runs, one preset. `report` and `figures` iterate `REGISTRY` and never name a claim.
 A claim's judge gets the tidy `Tables` and returns a `Finding`: one `Cell` (verdict, effect, reason)
 per dataset, the tables its verdict rests on, the effects rows behind it and the figures to draw
-from those tables.
+from those tables. Claims judged per condition also give a `Cell` per condition, so that a study
+at several training-set sizes can answer size by size (`evidence.sizes`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Finding:
     figures: list[tuple[str, str]] = field(default_factory=list)   # (figures.DRAWERS kind, table name)
     notes: list[str] = field(default_factory=list)
     spec: ClaimSpec | None = None
+    # (dataset, condition) -> that condition's own cell; the dataset's cell combines them (empty: not judged so)
+    by_condition: dict[tuple[str, str], Cell] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,13 @@ def register(number: int, key: str, statement: str, quote: str, method: str, pre
     return add
 
 
-def judge_all(tables: Tables, datasets: list[str]) -> list[Finding]:
-    """Every registered claim judged; datasets without a cell get `not run`."""
+def judge_all(tables: Tables, datasets: list[str], numbers: list[int] | None = None) -> list[Finding]:
+    """Every registered claim judged (or those `numbers` name: a study's declared claims); datasets without a
+    cell get `not run`."""
     findings = []
     for spec in REGISTRY:
+        if numbers is not None and spec.number not in numbers:
+            continue
         finding = spec.judge(tables)
         finding.spec = spec
         finding.cells = {d: finding.cells.get(d, Cell(NOT_RUN, "", _not_run(spec))) for d in datasets}
@@ -95,6 +101,11 @@ def effect_text(row: dict | None) -> str:
         return ""
     effect = Effect(row["mean"], 0.0, row["n"], row["p"], row["test"], row["low"], row["high"])
     return f"{row['comparison']} {row['measure']} {effect}"
+
+
+def cell_of(rows: list[dict], dataset: str, verdict: str, reasons: list[str]) -> Cell:
+    """A dataset's or a condition's cell: its verdict, the headline of the effect `rows` it rests on, its reasons."""
+    return Cell(verdict, effect_text(headline_row(rows, dataset, verdict)), "; ".join(reasons))
 
 
 def _not_run(spec: ClaimSpec) -> str:

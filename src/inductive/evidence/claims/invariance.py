@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from inductive.evidence import stats
-from inductive.evidence.claims import Cell, Finding, effect_text, headline_row, register
+from inductive.evidence.claims import Cell, Finding, cell_of, register
 from inductive.evidence.tables import Tables, per_seed
 
 SMALL = (1, 2, 3)          # pixels: the shifts that decide
@@ -60,9 +60,8 @@ def by_shift(tables: Tables) -> pd.DataFrame:
             .reset_index())
 
 
-def judge_condition(runs: pd.DataFrame, condition: str, alpha: float) -> tuple[list[dict], list[tuple[str, str]]]:
-    here = runs[runs["condition"] == condition]
-    dataset, rows, outcomes = here["dataset"].iloc[0], [], []
+def pair_effects(here: pd.DataFrame) -> list[tuple[str, str, list[str], dict[str, stats.Effect]]]:
+    """Under one condition: each pair both of whose models ran, its near-chance models and its uncorrected effects."""
     judged = []
     for more, less in PAIRS:
         if not {more, less} <= set(here["model"]):
@@ -71,13 +70,22 @@ def judge_condition(runs: pd.DataFrame, condition: str, alpha: float) -> tuple[l
         effects = {name: stats.paired_effect(per_seed(here, more, c), per_seed(here, less, c))
                    for name, c in {**MEASURES, **CONTEXT}.items()}
         judged.append((more, less, weak, effects))
-    deciding = [e for _, _, weak, effs in judged if not weak for name, e in effs.items() if name in MEASURES]
-    corrected = iter(stats.corrected(deciding, alpha))
+    return judged
+
+
+def deciding(judged: list[tuple[str, str, list[str], dict[str, stats.Effect]]]) -> list[stats.Effect]:
+    return [e for _, _, weak, effs in judged if not weak for name, e in effs.items() if name in MEASURES]
+
+
+def judge_condition(dataset: str, condition: str, judged: list, corrected: list[stats.Effect]
+                    ) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Effects rows and (verdict, reason) per pair under one condition, its deciding effects already corrected."""
+    rows, outcomes, fixed = [], [], iter(corrected)
     for more, less, weak, effects in judged:
         verdicts, texts = [], []
         for name, effect in effects.items():
             decides = name in MEASURES and not weak
-            shown = next(corrected) if decides else effect
+            shown = next(fixed) if decides else effect
             verdict = stats.verdict(shown, BAND) if decides else ""
             if decides:
                 verdicts.append(verdict)
@@ -108,16 +116,28 @@ def invariance(tables: Tables) -> Finding:
     runs = per_run(tables)
     if runs.empty:
         return Finding({})
-    rows, cells = [], {}
-    for dataset, group in runs.groupby("dataset", sort=False):
-        results, reasons = [], []
-        for condition in group["condition"].unique():
-            found, outcomes = judge_condition(runs, condition, tables.alpha)
-            rows += found
-            results += [v for v, _ in outcomes if v]
-            reasons += [text for _, text in outcomes]
-        if reasons:
-            verdict = stats.combine(results) if results else stats.INCONCLUSIVE
-            cells[dataset] = Cell(verdict, effect_text(headline_row(rows, dataset, verdict)), "; ".join(reasons))
+    judged = {(dataset, condition): pair_effects(runs[runs["condition"] == condition])
+              for dataset, group in runs.groupby("dataset", sort=False) for condition in group["condition"].unique()}
+    # every effect first, then Holm per family (a condition, or all of a dataset's), then the verdicts
+    corrected = stats.corrected_by_family({key: deciding(found) for key, found in judged.items()},
+                                          tables.family, tables.alpha)
+    rows, outcomes, cells, by_condition = [], {}, {}, {}
+    for (dataset, condition), found in judged.items():
+        found_rows, outcomes[(dataset, condition)] = judge_condition(dataset, condition, found,
+                                                                     corrected[(dataset, condition)])
+        rows += found_rows
+        if outcomes[(dataset, condition)]:
+            by_condition[(dataset, condition)] = verdict_cell(found_rows, dataset, outcomes[(dataset, condition)])
+    for dataset in dict.fromkeys(d for d, _ in judged):
+        here = [o for (d, _), found in outcomes.items() if d == dataset for o in found]
+        if here:
+            cells[dataset] = verdict_cell(rows, dataset, here)
     return Finding(cells, {"effects": pd.DataFrame(rows), "per_run": runs, "by_shift": by_shift(tables)},
-                   effects=rows, figures=[("effects", "effects"), ("shift", "by_shift")])
+                   effects=rows, figures=[("effects", "effects"), ("shift", "by_shift")], by_condition=by_condition)
+
+
+def verdict_cell(rows: list[dict], dataset: str, outcomes: list[tuple[str, str]]) -> Cell:
+    """The pairs' verdicts combined (inconclusive when every pair was near chance), with every pair's reason."""
+    results = [v for v, _ in outcomes if v]
+    return cell_of(rows, dataset, stats.combine(results) if results else stats.INCONCLUSIVE,
+                   [text for _, text in outcomes])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from inductive.evidence import stats
-from inductive.evidence.claims import Cell, Finding, effect_text, headline_row, register
+from inductive.evidence.claims import Finding, cell_of, register
 from inductive.evidence.tables import Tables, ordered_models, per_seed
 
 
@@ -95,27 +95,30 @@ def per_model_table(pair: pd.DataFrame, condition: str) -> pd.DataFrame:
 
 def judge_pairs(tables: Tables, claim: int, pairs: list[tuple[str, str]], deciding: list[tuple[str, str]],
                 matched_capacity: bool) -> Finding:
-    """Every pair under every condition that has both; Holm across the deciding effects of each condition."""
+    """Every pair under every condition that has both. All effects are found first, then Holm corrects the
+    deciding ones within each family (`tables.family`: one condition, or all conditions of a dataset), and
+    only then are verdicts made: per condition, and per dataset combining its conditions."""
     done = tables.completed
     matched = done["params_target"].notna() if "params_target" in done else pd.Series(False, index=done.index)
-    conditions = done.loc[matched == matched_capacity, "condition"].unique()
-    rows, per_model, verdict_rows, by_dataset = [], [], [], {}
-    for condition in conditions:
+    judged = {}  # (dataset, condition) -> [(more, less, [(measure, effect, decides)], flags)]
+    for condition in done.loc[matched == matched_capacity, "condition"].unique():
         here = done[done["condition"] == condition]
-        models, dataset = set(here["model"]), here["dataset"].iloc[0]
-        found = [(m, l) for m, l in pairs if {m, l} <= models]
-        if not found:
-            continue
-        judged = [(m, l, *effects_of(pair_runs(tables, condition, m, l), m, l)) for m, l in found]
-        deciding_effects = [e for m, l, effs, _ in judged if (m, l) in deciding for _, e, d in effs if d]
-        corrected = iter(stats.corrected(deciding_effects, tables.alpha))
-        comparison_verdicts = []
-        for more, less, effs, flags in judged:
+        found = [(m, l) for m, l in pairs if {m, l} <= set(here["model"])]
+        if found:
+            judged[(here["dataset"].iloc[0], condition)] = [
+                (m, l, *effects_of(pair_runs(tables, condition, m, l), m, l)) for m, l in found]
+    corrected = stats.corrected_by_family(
+        {key: [e for m, l, effs, _ in found if (m, l) in deciding for _, e, d in effs if d]
+         for key, found in judged.items()}, tables.family, tables.alpha)
+    rows, per_model, verdict_rows, by_condition = [], [], [], {}
+    for (dataset, condition), found in judged.items():
+        fixed, verdicts_here = iter(corrected[(dataset, condition)]), []
+        for more, less, effs, flags in found:
             is_deciding = (more, less) in deciding
             verdicts, texts = [], []
             for measure, effect, decides in effs:
                 decides = decides and is_deciding
-                shown = next(corrected) if decides else effect
+                shown = next(fixed) if decides else effect
                 verdict = stats.verdict(shown, measure.band) if decides else ""
                 if decides:
                     verdicts.append(verdict)
@@ -129,23 +132,24 @@ def judge_pairs(tables: Tables, claim: int, pairs: list[tuple[str, str]], decidi
                              "note": "; ".join([*flags, *([f"about {needed} seeds would decide"] if needed else [])])})
             if is_deciding:
                 result = stats.combine(verdicts)
-                comparison_verdicts.append(result)
+                verdicts_here.append(result)
                 reason = f"{more} - {less} {result}: " + ", ".join(texts) + "".join(f" ({f})" for f in flags)
                 verdict_rows.append({"dataset": dataset, "condition": condition, "comparison": f"{more} - {less}",
                                      "verdict": result, "reason": reason})
             per_model.append(per_model_table(pair_runs(tables, condition, more, less), condition)
                              .assign(pair=f"{more} - {less}"))
-        if comparison_verdicts:
-            by_dataset.setdefault(dataset, []).append((stats.combine(comparison_verdicts), condition))
+        if verdicts_here:
+            by_condition[(dataset, condition)] = cell_of(
+                [r for r in rows if r["condition"] == condition], dataset, stats.combine(verdicts_here),
+                [r["reason"] for r in verdict_rows if r["condition"] == condition])
     cells = {}
-    for dataset, results in by_dataset.items():
-        verdict = stats.combine([v for v, _ in results])
-        reasons = [r["reason"] for r in verdict_rows if r["dataset"] == dataset]
-        cells[dataset] = Cell(verdict, effect_text(headline_row(rows, dataset, verdict)), "; ".join(reasons))
+    for dataset in dict.fromkeys(d for d, _ in by_condition):
+        verdict = stats.combine([c.verdict for (d, _), c in by_condition.items() if d == dataset])
+        cells[dataset] = cell_of(rows, dataset, verdict, [r["reason"] for r in verdict_rows if r["dataset"] == dataset])
     model_table = pd.concat(per_model, ignore_index=True) if per_model else pd.DataFrame()
     return Finding(cells, {"effects": pd.DataFrame(rows), "verdicts": pd.DataFrame(verdict_rows),
                            "per_model": model_table, "curves": curves(tables, model_table)},
-                   effects=rows, figures=[("effects", "effects"), ("curves", "curves")])
+                   effects=rows, figures=[("effects", "effects"), ("curves", "curves")], by_condition=by_condition)
 
 
 def curves(tables: Tables, model_table: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,123 @@
+"""A data-size study read size by size: the Holm family across sizes, per-size verdicts and gap slopes."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inductive.evidence import figures, sizes, stats
+from inductive.evidence.claims import judge_all
+from inductive.evidence.tables import Tables, collect
+
+FIT = [0.5, 0.7, 0.85, 0.95, 0.995]
+SIZES = (1000, 4000, 16000)
+PER_CONDITION = {3, 5, 7, 8}  # the claims judged per condition that these runs can test (9 needs matched runs)
+
+
+@pytest.fixture(scope="module")
+def one_size(fake_sweep) -> Tables:
+    """Fashion-MNIST at 1,000 images: every deciding effect clear of 0 (where Holm's adjusted p is capped at 1,
+    a larger family cannot widen an interval), with spread over seeds in every measure."""
+    spec = {
+        "dense": dict(train_eval=FIT, val=[0.5, 0.65, 0.75, 0.78, 0.80], test_accuracy=0.80, shift_kept=0.15),
+        "conv_flatten": dict(train_eval=FIT, val=[0.5, 0.68, 0.82, 0.86, 0.88], test_accuracy=0.88, shift_kept=0.05),
+        "gap": dict(train_eval=FIT, val=[0.5, 0.68, 0.80, 0.83, 0.84], test_accuracy=0.84, shift_kept=0.02),
+        "local": dict(train_eval=FIT, val=[0.5, 0.66, 0.78, 0.82, 0.84], test_accuracy=0.84),
+    }
+    tables = collect([fake_sweep(spec, seeds=4, jitter=0.01)])
+    rng = np.random.default_rng(0)  # the fake shifts are the same for every seed: give them spread to test against
+    shifts = tables.shifts.assign(**{c: (tables.shifts[c] + rng.normal(0, 0.004, len(tables.shifts))).clip(0, 1)
+                                     for c in ("accuracy", "consistency_correct")})
+    return dataclasses.replace(tables, shifts=shifts)
+
+
+def at_sizes(tables: Tables, sizes_run=SIZES, family: str = "condition") -> Tables:
+    """The runs copied to each training-set size (its own condition, F1k / F4k / F16k), as a study has them; dense's
+    test gap grows by 0.01 a size, so that each size has its own effects."""
+    copies = {name: [] for name in ("runs", "epochs", "layers", "shifts")}
+    for step, size in enumerate(sizes_run):
+        rename = {rid: f"{size}/{rid}" for rid in tables.runs["run_id"]}
+        condition = f"F{size // 1000}k"
+        for name in copies:
+            table = getattr(tables, name).assign(run_id=lambda t: t["run_id"].map(rename))
+            if "condition" in table:
+                table = table.assign(condition=condition)
+            if name == "runs":
+                dense = table["model"] == "dense"
+                table = table.assign(train_size=size, test_gap=table["test_gap"] + 0.01 * step * dense)
+            copies[name].append(table)
+    return dataclasses.replace(tables, family=family, **{name: pd.concat(parts, ignore_index=True)
+                                                        for name, parts in copies.items()})
+
+
+def deciding_widths(tables: Tables) -> pd.Series:
+    effects = pd.DataFrame([row for f in judge_all(tables, ["fashion_mnist"]) for row in f.effects])
+    deciding = effects[effects["kind"] == "decides"].set_index(["claim", "condition", "comparison", "measure"])
+    return deciding["high"] - deciding["low"]
+
+
+def test_a_dataset_family_widens_intervals_across_sizes_and_changes_nothing_at_one(one_size):
+    by_condition = deciding_widths(at_sizes(one_size))
+    by_dataset = deciding_widths(at_sizes(one_size, family="dataset"))
+    assert set(by_condition.index.get_level_values("claim")) == PER_CONDITION
+    assert (by_condition > 0).all()
+    assert (by_dataset > by_condition * 1.1).all()  # Holm over 3 sizes x the tests of one size
+    single = at_sizes(one_size, sizes_run=(1000,))
+    pd.testing.assert_series_equal(deciding_widths(single),
+                                   deciding_widths(dataclasses.replace(single, family="dataset")))
+
+
+def test_an_unknown_family_is_refused(one_size):
+    with pytest.raises(ValueError, match="family='size'.*condition, dataset"):
+        judge_all(at_sizes(one_size, family="size"), ["fashion_mnist"])
+
+
+def test_size_verdicts_give_one_row_per_claim_dataset_and_size(one_size, tmp_path):
+    tables = at_sizes(one_size)
+    found = judge_all(tables, ["fashion_mnist"])
+    verdicts = sizes.size_verdicts(found, tables.runs)
+    assert len(verdicts) == len(PER_CONDITION) * len(SIZES)
+    assert not verdicts.duplicated(["claim", "dataset", "train_size"]).any()
+    assert {int(c.split(".")[0]) for c in verdicts["claim"]} == PER_CONDITION
+    assert all(list(part) == list(SIZES) for _, part in verdicts.groupby("claim")["train_size"])  # ascending
+    assert (verdicts["condition"] == verdicts["train_size"].map(lambda s: f"F{s // 1000}k")).all()
+    assert verdicts["verdict"].isin(stats.VERDICTS).all() and verdicts["effect"].str.len().gt(0).all()
+    assert verdicts.loc[verdicts["claim"].str.startswith("3."), "effect"].nunique() == 3  # each size's own effect
+    for f in found:  # the dataset's verdict is its sizes' verdicts combined
+        if f.by_condition:
+            assert f.cells["fashion_mnist"].verdict == stats.combine([c.verdict for c in f.by_condition.values()])
+    effects = sizes.size_effects(found, tables.runs)
+    assert len(effects) == len(verdicts) and (effects["low"] <= effects["mean"]).all()
+    dense_gap = effects[effects["claim"].str.startswith("3.") & (effects["measure"] == "gap at stop")]
+    assert dense_gap["mean"].diff().dropna().round(6).eq(0.01).all() and len(dense_gap) == 3  # each size its own
+    assert figures.effect_vs_size(effects, "effect against size", tmp_path / "effect_vs_size")[0].stat().st_size > 0
+
+
+def gap_runs(slope: float = -0.5, seeds: int = 8, noise: float = 0.05) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.DataFrame([{"run_id": f"{model}{seed}_{n}", "status": "completed", "dataset": "mnist", "model": model,
+                          "seed": seed, "train_size": n, "test_gap": scale * n ** slope * np.exp(rng.normal(0, noise))}
+                         for model, scale in (("dense", 3.0), ("gap", 1.0)) for seed in range(seeds) for n in SIZES])
+
+
+def test_gap_slopes_recover_a_known_slope():
+    slopes = sizes.gap_slopes(gap_runs()).set_index("model")
+    for model in ("dense", "gap"):
+        row = slopes.loc[model]
+        assert row["seeds"] == 8 and row["sizes"] == "1,000 / 4,000 / 16,000" and row["note"] == ""
+        assert row["low"] < -0.5 < row["high"] and abs(row["slope"] + 0.5) < 0.05
+
+
+def test_gap_slopes_name_the_seeds_they_leave_out():
+    runs = gap_runs()
+    runs.loc[(runs["model"] == "gap") & (runs["seed"] == 3) & (runs["train_size"] == 16000), "test_gap"] = -0.002
+    runs = runs[~((runs["model"] == "gap") & (runs["seed"] == 5) & (runs["train_size"] > 1000))]
+    slopes = sizes.gap_slopes(runs).set_index("model")
+    assert slopes.loc["dense", "seeds"] == 8 and slopes.loc["dense", "note"] == ""
+    assert slopes.loc["gap", "seeds"] == 6
+    note = slopes.loc["gap", "note"]
+    assert "1 seed(s) left out: test gap <= 0" in note and "(seed 3)" in note
+    assert "1 seed(s) left out: fewer than 2 sizes (seed 5)" in note
+    assert np.isfinite(slopes.loc["gap", "slope"])
+
