@@ -85,10 +85,10 @@ def plan(study, place) -> int:
         unknown = len(left) - len(known)
         text = f"about {runner.hours(sum(known))} of job time" if known else "no estimate"
         print(f"cost left, {dataset}: {len(left)} jobs, {text}"
-              + (f" ({unknown} jobs without a measured time: no finished job alike and no pilot time in the file)"
+              + (f" ({unknown} jobs without a measured time: no finished job alike and no estimate in the file)"
                  if unknown else ""))
     print(f"in all: {runner.time_left(study, found)} (estimates: median measured time of this study's finished "
-          "jobs alike, else the pilot's times in the file's cost.pilot_s)")
+          "jobs alike, else the file's cost.estimate_s)")
     return 0
 
 

@@ -40,19 +40,19 @@ def check_overrides(overrides: list[str], study: Study, dataset: str | None) -> 
 
 def estimates(study: Study, found: list[store.JobState]) -> dict[Job, float | None]:
     """Seconds per job: the median measured time of this study's done jobs alike (dataset, model, size), else the
-    pilot's time registered in the file (cost.pilot_s[dataset][size][model]), else None (no estimate)."""
+    estimate registered in the file (cost.estimate_s[dataset][size][model]), else None (no estimate)."""
     measured: dict[tuple, list[float]] = defaultdict(list)
     for s in found:
         if s.state == "done" and s.seconds is not None:
             measured[(s.job.dataset, s.job.model, s.job.train_size)].append(s.seconds)
-    pilot = study.cost.get("pilot_s") or {}
+    registered = study.cost.get("estimate_s") or {}
     out = {}
     for s in found:
         alike = measured.get((s.job.dataset, s.job.model, s.job.train_size))
         if alike:
             out[s.job] = statistics.median(alike)
             continue
-        by_size = (pilot.get(s.job.dataset) or {}).get(s.job.train_size) or {}
+        by_size = (registered.get(s.job.dataset) or {}).get(s.job.train_size) or {}
         value = by_size.get(s.job.model) if isinstance(by_size, dict) else None
         out[s.job] = float(value) if isinstance(value, (int, float)) else None
     return out
