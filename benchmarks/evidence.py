@@ -40,7 +40,8 @@ from omegaconf import OmegaConf  # noqa: E402
 
 from inductive.arithmetic import layer_arithmetic  # noqa: E402
 from inductive.training.models import build_model  # noqa: E402
-from inductive.training.record import find_run_dirs, read_summary  # noqa: E402
+from inductive.training.record import find_run_dirs  # noqa: E402
+from inductive.training.record_schema import read_summary  # noqa: E402
 from common import composed  # noqa: E402  (benchmarks/ is on the path when run as a script)
 from throughput import matmul_peak_gflops  # noqa: E402
 
@@ -56,23 +57,22 @@ def forward_flops(model_cfg: dict, image_shape: list[int], classes: int) -> int:
 
 
 def job_work(run_dir: Path) -> dict | None:
-    summary = read_summary(run_dir)
-    if not isinstance(summary, dict) or summary.get("status") != "completed":
+    summary, _ = read_summary(run_dir)
+    if summary is None or summary.status != "completed":
         return None
-    cfg, sizes = summary["config"], summary["data"]
-    per_image = forward_flops(cfg["model"], cfg["data"]["image_shape"], cfg["data"]["num_classes"])
-    epochs = summary["epochs_run"]
-    train_eval = min(sizes["train_size"], cfg["trainer"]["fit"].get("train_eval_images") or sizes["train_size"])
+    cfg, sizes = summary.config, summary.data
+    per_image = forward_flops(cfg["model"], summary.image_shape, cfg["data"]["num_classes"])
+    epochs = summary.epochs_run
+    train_eval = min(sizes.train_size, cfg["trainer"]["fit"].get("train_eval_images") or sizes.train_size)
     shift = cfg["shift"]
     shifted = 0
     if shift["enabled"]:
-        max_shift = (summary.get("shift") or {}).get("max_shift", 0)
-        shifted = min(shift["max_images"] or sizes["test_size"], sizes["test_size"]) * (
-            1 + 3 * max_shift * len(shift["fills"]))
-    images = {"train (3x forward)": 3 * epochs * sizes["train_size"], "validation": epochs * sizes["val_size"],
-              "eval-mode train": epochs * train_eval, "test": sizes["test_size"], "shifted test": shifted}
-    return {"job": run_dir.name, "model": summary["model"], "precision": summary["device"]["precision"],
-            "time_s": summary["time"]["total_s"], **{k: v * per_image for k, v in images.items()}}
+        shifted = min(shift["max_images"] or sizes.test_size, sizes.test_size) * (
+            1 + 3 * summary.shift.get("max_shift", 0) * len(shift["fills"]))
+    images = {"train (3x forward)": 3 * epochs * sizes.train_size, "validation": epochs * sizes.val_size,
+              "eval-mode train": epochs * train_eval, "test": sizes.test_size, "shifted test": shifted}
+    return {"job": run_dir.name, "model": summary.model, "precision": summary.device.precision,
+            "time_s": summary.time["total_s"], **{k: v * per_image for k, v in images.items()}}
 
 
 def launcher_available(name: str) -> bool:

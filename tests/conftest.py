@@ -129,10 +129,16 @@ def fake_run(sweep: Path, num: int, model: str, seed: int, train_eval: list[floa
     return run_dir
 
 
-@functools.lru_cache(maxsize=None)
 def _protocol_config(model: str, seed: int, fit_accuracy: float) -> dict:
-    return OmegaConf.to_container(compose_config(f"model={model}", f"seed={seed}", "+experiment=evidence_protocol",
-                                                 f"trainer.fit.accuracy={fit_accuracy}"), resolve=True)
+    config = copy.deepcopy(_protocol_composed(model, fit_accuracy))
+    config.seed = seed  # what seed=SEED on the command line sets; its interpolations resolve below
+    return OmegaConf.to_container(config, resolve=True)
+
+
+@functools.lru_cache(maxsize=None)
+def _protocol_composed(model: str, fit_accuracy: float) -> DictConfig:
+    """One composition per model and fit threshold (Hydra takes about a second each): seeds only set `seed`."""
+    return compose_config(f"model={model}", "+experiment=evidence_protocol", f"trainer.fit.accuracy={fit_accuracy}")
 
 
 @pytest.fixture(scope="session")
@@ -153,6 +159,23 @@ def fake_sweep(tmp_path_factory) -> Callable[..., Path]:
                 num += 1
         return sweep
     return make
+
+
+def whole_record(**fields) -> dict:
+    """A completed run's summary.json with everything the record schema asks of one, `fields` replaced."""
+    at = {"epoch": 2, "train_loss": 0.05, "train_accuracy": 0.99, "val_loss": 0.3, "val_accuracy": 0.9,
+          "accuracy_gap": 0.09, "loss_gap": 0.25, "train_eval_loss": 0.04, "train_eval_accuracy": 0.995, "eval_gap": 0.095}
+    record = {"status": "completed", "error": None, "model": "dense", "dataset": "fashion_mnist", "seed": 0,
+              "config": {"data": {"name": "fashion_mnist", "image_shape": [28, 28, 1], "train_size": 1000},
+                         "model": {"name": "dense"}, "trainer": {"learning_rate": 0.001}, "seed": 0},
+              "params": {"trainable": 10, "non_trainable": 0, "total": 10, "target": None,
+                         "layers": [{"name": "dense", "class": "Dense", "output_shape": [10], "trainable": 10,
+                                     "non_trainable": 0}]},
+              "data": {"source": "fake", "train_size": 1000, "val_size": 200, "test_size": 100},
+              "device": {"device": "CPU", "precision": "float32"}, "epochs_run": 3, "final": at, "best": at,
+              "stop": {"rule": "fit", "reason": "fit", "epoch": 3}, "test": {"loss": 0.35, "accuracy": 0.89},
+              "time": {"load_s": 0.1, "train_s": 2.0, "epoch_mean_s": 0.6, "total_s": 2.5}}
+    return record | fields
 
 
 # ---------------------------------------------------------------- headless Chromium (Debian's chromium + chromedriver)

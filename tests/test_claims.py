@@ -1,7 +1,5 @@
 """Claims judged from fake run folders: the verdict follows the numbers, whichever way they point."""
 
-import pytest
-
 from inductive.evidence import stats
 from inductive.evidence.claims import REGISTRY, judge_all
 from inductive.evidence.claims.invariance import per_run
@@ -87,9 +85,3 @@ def test_structural_claims_from_the_recorded_layers(fake_sweep):
     assert found[4].cells["fashion_mnist"].verdict == stats.SUPPORTED   # pooling layers: no weights
     assert found[6].cells["fashion_mnist"].verdict == stats.SUPPORTED   # 401,536 + 1,290 vs 650 after the head
     assert found[2].cells["fashion_mnist"].verdict == "not run"          # no Keras check given
-
-
-@pytest.mark.parametrize("seeds", [5])
-def test_per_seed_data_subsets_follow_the_seed(composed, seeds):
-    cfg = composed("+experiment=evidence_protocol", f"seed={seeds}")
-    assert cfg.data.split_seed == seeds

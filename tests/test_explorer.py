@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from inductive.lecture import explorer
+from inductive.arguments import parse_overrides
 from inductive.arithmetic import LayerSettingError, dense_equivalent_params, layer_arithmetic
+from inductive.lecture import explorer
 from inductive.lecture.explain import DEFAULTS as EXPLAIN_DEFAULTS
-from inductive.lecture.cli import parse_overrides
 from inductive.lecture.explain import layer_config
 
 pytestmark = pytest.mark.slow  # drives headless Chromium
@@ -95,7 +95,7 @@ def test_committed_page_is_up_to_date():
     [
         (["figures=no/such/folder"], "figures='no/such/folder' is invalid: no such folder"),
         (["colour=red"], "colour='red' is invalid: unknown key; valid keys are: out, figures"),
-        (["out=[a,b]"], "out=['a', 'b'] is invalid: give the HTML file to write"),
+        (["out=[a,b]"], "out=['a', 'b'] is invalid: give an HTML file"),
         (["figures"], "argument='figures' is invalid: write key=value"),
     ],
 )

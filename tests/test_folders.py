@@ -13,7 +13,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from conftest import compose_config, run_cli as cli, tiny_overrides
+from conftest import compose_config, run_cli as cli, tiny_overrides, whole_record
 from inductive.errors import ConfigError
 from inductive.training import folders, record
 
@@ -33,7 +33,7 @@ def test_an_interrupted_run_resumes_only_with_its_own_settings(tmp_path):
     folders.start_fresh(tmp_path, started)
     assert folders.resume_state(tmp_path, other) == "new"  # killed before its first epoch: nothing to continue
     (tmp_path / folders.BACKUP).mkdir()
-    (tmp_path / folders.BACKUP / "epoch2.weights.h5").write_bytes(b"an epoch's weights")
+    (tmp_path / folders.BACKUP / "epoch2.weights.h5").write_bytes(folders.HDF5_SIGNATURE + b"an epoch's weights")
     assert folders.resume_state(tmp_path, started) == "new"  # killed before the record: not a whole backup
     record.write_json_atomic(tmp_path / folders.BACKUP / folders.BACKUP_RECORD, {"epoch": 2, "weights": "epoch2.weights.h5"})
     assert folders.resume_state(tmp_path, started) == "interrupted"
@@ -41,10 +41,10 @@ def test_an_interrupted_run_resumes_only_with_its_own_settings(tmp_path):
                                           r"trainer.learning_rate=0.001 there, 0.01 here"):
         folders.resume_state(tmp_path, other)
     assert folders.resume_state(tmp_path, other, resume=False) == "new"  # asked not to resume: trained afresh
-    (tmp_path / folders.BACKUP / folders.TRAINED_WEIGHTS).write_bytes(b"the trained weights")
+    (tmp_path / folders.BACKUP / folders.TRAINED_WEIGHTS).write_bytes(folders.HDF5_SIGNATURE + b"the trained weights")
     folders.mark_trained(tmp_path, epochs=3)
     assert folders.resume_state(tmp_path, started) == "trained"
-    record.write_json_atomic(tmp_path / record.SUMMARY, {"status": "completed"})
+    record.write_json_atomic(tmp_path / record.SUMMARY, whole_record())
     with pytest.raises(folders.FinishedRun):
         folders.resume_state(tmp_path, started)
     with pytest.raises(ConfigError, match="completed run started with other settings") as refused:
@@ -88,8 +88,7 @@ def test_sweep_jobs_that_never_started_are_listed_from_multirun_yaml(tmp_path):
         "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper", "params": {"seed": "0,1,2"}},
         "overrides": {"task": ["model=dense"]}}}))
     (sweep / "0_dense_x_seed0" / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(["seed=0", "model=dense"]))
-    record.write_json_atomic(sweep / "0_dense_x_seed0" / record.SUMMARY,
-                             {"status": "completed", "model": "dense", "seed": 0, "params": {"trainable": 10}})
+    record.write_json_atomic(sweep / "0_dense_x_seed0" / record.SUMMARY, whole_record())
     table = sweep_table(sweep)
     assert list(table["status"]) == ["completed", "not started", "not started"]
     assert list(table["job"][1:]) == ["(model=dense seed=1)", "(model=dense seed=2)"]

@@ -16,10 +16,16 @@ from inductive.evidence.tables import collect
 from test_claims import lecture_holds
 
 
+NOTE = "Test images 1000-9999 were decoded from JPEG."
+
+
 @pytest.fixture(scope="module")
-def built(fake_sweep) -> Path:
+def built(fake_sweep, tmp_path_factory) -> Path:
+    """The report of a sweep of three seeds, with a note file (one report serves every test that only reads one)."""
     sweep = fake_sweep(lecture_holds(), seeds=3)
-    assert report.main([str(sweep)]) == 0
+    note = tmp_path_factory.mktemp("note") / "note.md"
+    note.write_text(NOTE + "\n")
+    assert report.main([str(sweep), f"note={note}"]) == 0
     return sweep / "report"
 
 
@@ -260,20 +266,14 @@ def test_the_sweep_summary_has_every_job_in_order(fake_sweep, capsys):
     assert f"python -m inductive.report {sweep}" in capsys.readouterr().out
 
 
-def test_a_note_file_is_printed_under_the_title(fake_sweep, tmp_path):
-    sweep = fake_sweep(lecture_holds(), seeds=3, name="noted")
-    note = tmp_path / "note.md"
-    note.write_text("Test images 1000-9999 were decoded from JPEG.\n")
-    assert report.main([str(sweep), f"out={tmp_path / 'out'}", f"note={note}"]) == 0
-    lines = (tmp_path / "out" / "report.md").read_text().splitlines()
-    assert lines[2] == "Test images 1000-9999 were decoded from JPEG."
+def test_a_note_file_is_printed_under_the_title(built):
+    lines = (built / "report.md").read_text().splitlines()
+    assert lines[2] == NOTE
 
 
-def test_runs_read_outside_a_study_are_labelled_exploratory_with_what_they_break(fake_sweep, tmp_path):
+def test_runs_read_outside_a_study_are_labelled_exploratory_with_what_they_break(built):
     """Catches a report judging non-protocol runs as protocol runs: three seeds sharing one split are named."""
-    sweep = fake_sweep(lecture_holds(), seeds=3, name="explore")
-    assert report.main([str(sweep), f"out={tmp_path / 'out'}"]) == 0
-    text = (tmp_path / "out" / "report.md").read_text()
+    text = (built / "report.md").read_text()  # a sweep of three seeds, read by `python -m inductive.report`
     label = text.index("**Exploratory**")
     assert label < text.index("| # | claim |")
     assert "too few seeds (3 of a model" in text

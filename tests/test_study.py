@@ -1,15 +1,18 @@
 """`python -m inductive.study {plan,run,status,read} NAME`: a study file checked whole before anything trains,
 run job by job (kept as each ends, resumed after a kill), and read only when its grid is whole.
 
-Every command runs as a subprocess in an empty working folder, so "nothing is written" means that folder
-stays empty (results/ and outputs/ are made relative to it).
+Every command runs in an empty working folder, so "nothing is written" means that folder stays empty (results/
+and outputs/ are made relative to it): in this process through `main` (as `sys.exit(main())` runs it), and once in
+a fresh interpreter (`process=True`), so that the command line itself is exercised too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import json
+import logging
 import os
 import re
 import signal
@@ -66,10 +69,29 @@ def work(tmp_path: Path) -> Path:
     return folder
 
 
-def study(*args: str, cwd: Path, timeout: int = 180) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "inductive.study", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+def study(*args: str, cwd: Path, timeout: int = 180, process: bool = False) -> subprocess.CompletedProcess:
+    """`python -m inductive.study ARGS` in `cwd`, output captured: by default in this process (an interpreter
+    start costs more than most commands), with warnings reaching its stderr as Python's last-resort handler would
+    send them there; `process=True`: in a fresh interpreter."""
+    if process:
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        return subprocess.run([sys.executable, "-m", "inductive.study", *map(str, args)], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+    from inductive.study.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(err)
+    handler.setLevel(logging.WARNING)
+    logging.getLogger().addHandler(handler)
+    try:
+        with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as stop:  # argparse: --help exits 0, a bad argument 2
+                code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def assert_refused(result: subprocess.CompletedProcess, cwd: Path, *names: str) -> str:
@@ -168,7 +190,7 @@ def test_the_good_file_behind_the_bad_ones_plans(tiny_npz, tmp_path, work):
 
 
 def test_a_study_that_is_not_there_exits_2(work):
-    line = assert_refused(study("plan", "no_such_study_here", cwd=work), work, "no_such_study_here")
+    line = assert_refused(study("plan", "no_such_study_here", cwd=work, process=True), work, "no_such_study_here")
     assert "not found" in line
 
 

@@ -1,4 +1,4 @@
-"""The one error every entry point turns into exit 2: a setting that cannot work, named with what is valid."""
+"""The errors every entry point turns into exit 2: a setting or input that cannot work, named with what is valid."""
 
 from __future__ import annotations
 
@@ -13,3 +13,8 @@ def require(ok: bool, key: str, value: Any, valid: str) -> None:
     """Raise a ConfigError naming `key`, its `value` and what would be `valid` unless `ok`."""
     if not ok:
         raise ConfigError(f"{key}={value!r} is invalid: {valid}")
+
+
+class ReportError(ConfigError):
+    """Input a report, a tables export or a tuning cannot use: the message names the folder, file or argument
+    and what would work."""

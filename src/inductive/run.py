@@ -15,20 +15,21 @@ from omegaconf import DictConfig
 
 from inductive import quiet
 from inductive.training import record
-from inductive.training.config import CHECKED, ConfigError, config_dir
+from inductive.training.before_run import CHECKED
+from inductive.training.config import ConfigError, config_dir
 from inductive.training.data import DataError
 from inductive.training.folders import FinishedRun
+from inductive.training.record_schema import Summary, read_summary
 
 log = logging.getLogger("inductive")
 
 
-def result_table(summary: dict) -> str:
-    final = summary.get("final") or {}
-    row = {"model": summary["model"], "data": summary["dataset"], "seed": summary["seed"],
-           "params": f"{summary['params']['trainable']:,}", "train_acc": final.get("train_accuracy"),
+def result_table(summary: Summary) -> str:
+    final = summary.final.values() if summary.final else {}
+    row = {"model": summary.model, "data": summary.dataset, "seed": summary.seed,
+           "params": f"{summary.params.trainable or 0:,}", "train_acc": final.get("train_accuracy"),
            "val_acc": final.get("val_accuracy"), "gap": final.get("accuracy_gap"),
-           "test_acc": summary.get("test", {}).get("accuracy"), "time_s": summary.get("time", {}).get("total_s"),
-           "status": summary["status"]}
+           "test_acc": summary.test.get("accuracy"), "time_s": summary.time.get("total_s"), "status": summary.status}
     return pd.DataFrame([row]).to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
@@ -43,26 +44,25 @@ def launcher_threads(launcher: DictConfig) -> int | None:
     return launcher.get("cpus_per_task")  # submitit: the cores SLURM (or the local executor) gave the job
 
 
-def objective(summary: dict, key: str | None, direction: object = None) -> float | None:
-    """The number a Hydra sweeper optimises: `objective=best.val_accuracy` reads summary.json's best.val_accuracy.
+def objective(summary: Summary | None, key: str | None, direction: object = None) -> float | None:
+    """The number a Hydra sweeper optimises: `objective=best.val_accuracy` reads summary.json's best.val_accuracy
+    (the config check allows only the numbers a summary records: `record_schema.OBJECTIVES`).
 
     A run without that number (it failed) gets the worst value for the sweeper's `direction`: Optuna stops
     the whole study on NaN, and accepts -inf / +inf."""
     if key is None:
         return None
     worst = {"maximize": float("-inf"), "minimize": float("inf")}.get(str(direction).lower(), float("nan"))
-    value: object = summary
-    for part in key.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else worst
+    value = summary.number(key) if summary is not None else None
+    return worst if value is None else value
 
 
 def record_failure(run_dir: Path, cfg: DictConfig, err: Exception) -> None:
     """A sweep job that failed before training: `failed` with its error, over whatever summary it had."""
     from omegaconf import OmegaConf
 
-    earlier = record.read_summary(run_dir)
-    summary = earlier if isinstance(earlier, dict) else {
+    earlier, _ = read_summary(run_dir)
+    summary = earlier.record() if earlier is not None else {
         "model": cfg.model.name, "dataset": cfg.data.name, "seed": cfg.seed,
         "config": OmegaConf.to_container(cfg, resolve=True)}
     summary.pop("traceback", None)
@@ -85,30 +85,34 @@ def main(cfg: DictConfig) -> float | None:
     if cfg.trainer.threads == "auto":
         cfg.trainer.threads = launcher_threads(hydra_cfg.launcher)
     try:
-        summary = run(cfg, run_dir)
+        run(cfg, run_dir)
     except FinishedRun as done:
         if not in_sweep:
             log.error("%s", done)
             sys.exit(2)
         log.info("skipped %s: it already holds a %s run (re-running a sweep finishes only what is left)",
-                 run_dir, done.summary["status"])
+                 run_dir, done.summary.status)
         return objective(done.summary, cfg.objective, direction)
     except (ConfigError, DataError) as err:
         log.error("%s", err)
         if in_sweep:  # one bad job must not stop the others; its folder says why it did not run
             record_failure(run_dir, cfg, err)
-            return objective({}, cfg.objective, direction)
+            return objective(None, cfg.objective, direction)
         sys.exit(2)
     except Exception:
-        summary = record.read_summary(run_dir)
-        recorded = isinstance(summary, dict) and summary.get("status") == "failed"
+        earlier, _ = read_summary(run_dir)
+        recorded = earlier is not None and earlier.status == "failed"
         log.exception("run failed%s", f"; the error is recorded in {run_dir / 'summary.json'}" if recorded else
                       " before its summary.json could record it")
         if in_sweep:
-            return objective({}, cfg.objective, direction)
+            return objective(None, cfg.objective, direction)
         sys.exit(1)
-    print("\n" + result_table(summary) + f"\n\nrun folder: {run_dir}")
-    return objective(summary, cfg.objective, direction)
+    written, problem = read_summary(run_dir)  # as every reader will see it
+    if written is None:
+        log.error("%s: %s", run_dir, problem)
+        sys.exit(1)
+    print("\n" + result_table(written) + f"\n\nrun folder: {run_dir}")
+    return objective(written, cfg.objective, direction)
 
 
 def cli() -> None:

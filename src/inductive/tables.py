@@ -11,7 +11,9 @@ import logging
 import sys
 from pathlib import Path
 
-from inductive.evidence.tables import ReportError, export
+from inductive.arguments import split
+from inductive.errors import ConfigError
+from inductive.evidence.tables import export
 
 USAGE = "usage: python -m inductive.tables SWEEP_DIR [SWEEP_DIR ...] out=DIR"
 
@@ -22,15 +24,14 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE + "\n\n" + __doc__.split("\n\n", 1)[1])
         return 0
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    roots = [Path(a) for a in argv if "=" not in a]
-    options = [a for a in argv if "=" in a]
     try:
-        if len(options) != 1 or not options[0].startswith("out=") or options[0] == "out=":
-            raise ReportError(f"expected one out=DIR and no other option, got {options or 'no out=DIR'}. {USAGE}")
-        if not roots:
-            raise ReportError(f"no sweep folder given. {USAGE}")
-        written = export(roots, Path(options[0].removeprefix("out=")))
-    except ReportError as err:
+        folders, given = split(argv, {"out": "DIR"}, USAGE)
+        if "out" not in given:
+            raise ConfigError(f"no out=DIR given: name the new folder the tables go to. {USAGE}")
+        if not folders:
+            raise ConfigError(f"no sweep folder given. {USAGE}")
+        written = export([Path(f) for f in folders], Path(given["out"]))
+    except ConfigError as err:  # ReportError is one
         print(f"error: {err}", file=sys.stderr)
         return 2
     print("tables: " + ", ".join(map(str, written)))

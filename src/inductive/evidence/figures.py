@@ -16,13 +16,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from inductive.evidence.style import (DATASET_NAMES, SLIDE, VERDICT_COLORS, dataset_color, model_color,
+from inductive.evidence.roles import model_order
+from inductive.evidence.style import (DATASET_NAMES, SLIDE, VERDICT_COLORS, dataset_color, model_color, model_label,
                                       save_figure, slide_style)
-from inductive.evidence.tables import ordered_models
 
 
 def _title(fig: plt.Figure, title: str) -> None:
     fig.suptitle("\n".join(textwrap.wrap(title, 90)), fontsize=17)
+
+
+def _models(table: pd.DataFrame) -> list[str]:
+    """The models of a claim's table in the order it lists them: claims keep the runs table's role order."""
+    return list(dict.fromkeys(table["model"].dropna()))
 
 
 def effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
@@ -56,7 +61,7 @@ def curves(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
     """Eval-mode train (dashed) and validation (solid) accuracy per epoch, a panel per model, a line per seed."""
     if table.empty:
         return []
-    models = ordered_models(table["model"])
+    models = _models(table)
     cols = min(3, len(models))
     rows = -(-len(models) // cols)
     with slide_style():
@@ -70,7 +75,7 @@ def curves(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
                     ax.plot(part["epoch"], part["value"], style, color=color, linewidth=1.4, alpha=0.8)
                 last = run[run["split"] == "train_eval"].tail(1)
                 ax.plot(last["epoch"], last["value"], "|", color="black", markersize=12)
-            ax.set_title(model, color=color)
+            ax.set_title(model_label(model), color=color)
         for ax in axes.flat[len(models):]:
             ax.set_visible(False)
         fig.supxlabel("epoch")
@@ -91,16 +96,18 @@ def curves(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
 
 
 def shift(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
-    """Test accuracy and kept-correct fraction against shift in pixels (mean over x, y and seeds), chance line."""
+    """Test accuracy and kept-correct fraction against shift in pixels (mean over x, y and seeds), and the chance
+    line of the dataset's number of classes (the table's `num_classes`)."""
     if table.empty:
         return []
     with slide_style():
         fig, (acc_ax, kept_ax) = plt.subplots(1, 2, figsize=SLIDE, layout="constrained")
-        for model in ordered_models(table["model"]):
+        for model in _models(table):
             part = table[table["model"] == model]
-            acc_ax.plot(part["shift"], part["accuracy"], "o-", color=model_color(model), label=model)
-            kept_ax.plot(part["shift"], part["kept_correct"], "o-", color=model_color(model), label=model)
-        acc_ax.axhline(0.1, color="0.4", linestyle=":", label="chance (10 classes)")
+            acc_ax.plot(part["shift"], part["accuracy"], "o-", color=model_color(model), label=model_label(model))
+            kept_ax.plot(part["shift"], part["kept_correct"], "o-", color=model_color(model), label=model_label(model))
+        for classes in sorted(set(table.get("num_classes", pd.Series(dtype=float)).dropna().astype(int))):
+            acc_ax.axhline(1 / classes, color="0.4", linestyle=":", label=f"chance ({classes} classes)")
         for ax in (acc_ax, kept_ax):
             ax.axvspan(0.5, 3.5, color="0.92", zorder=0)
             ax.set_xlabel("shift along x or y (pixels); shaded: shifts that decide")
@@ -119,7 +126,7 @@ def ratios(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
     first = table.drop_duplicates(["model", "layer"])
     with slide_style():
         fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
-        labels = [f"{r.model} {r.layer}\n{r.input} -> {r.output}" for r in first.itertuples()]
+        labels = [f"{model_label(r.model)} {r.layer}\n{r.input} -> {r.output}" for r in first.itertuples()]
         bars = ax.barh(labels[::-1], first["ratio"][::-1], color=[model_color(m) for m in first["model"][::-1]])
         ax.bar_label(bars, [f"{v:,.0f}x" for v in first["ratio"][::-1]], padding=4, fontsize=13)
         ax.axvline(10, color="0.3", linestyle="--", label="10x: 'far fewer'")
@@ -137,7 +144,7 @@ def heads(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
     first = table[table["dataset"] == table["dataset"].iloc[0]]
     with slide_style():
         fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
-        labels = [f"{r.model}\n{r.feature_maps} -> {r.classifier_input:,}" for r in first.itertuples()]
+        labels = [f"{model_label(r.model)}\n{r.feature_maps} -> {r.classifier_input:,}" for r in first.itertuples()]
         bars = ax.bar(labels, first["head_params"], color=[model_color(m) for m in first["model"]])
         ax.bar_label(bars, [f"{v:,}" for v in first["head_params"]], padding=4, fontsize=13)
         ax.set_yscale("log")
@@ -177,11 +184,16 @@ def glance(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
 
 
 def layer_weights(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
-    """Trainable weights of every layer of one model, in order, each bar labelled with its count."""
+    """Trainable weights of every layer of one model, in order, each bar labelled with its count: the model with
+    the fewest conv blocks among those with pooling and a flatten head (conv, pooling and dense layers in one
+    net), else the first."""
     if table.empty:
         return []
-    model = "conv_flatten" if "conv_flatten" in set(table["model"]) else table["model"].iloc[0]
-    rows = table[(table["model"] == model) & (table["dataset"] == table["dataset"].iloc[0])].sort_values("position")
+    first = table[table["dataset"] == table["dataset"].iloc[0]]
+    classes = first.groupby("model", sort=False)["class"].agg(list)
+    shown = [m for m, c in classes.items() if "Conv2D" in c and "Flatten" in c and any("Pool" in k for k in c)]
+    model = min(shown, key=lambda m: classes[m].count("Conv2D")) if shown else table["model"].iloc[0]
+    rows = first[first["model"] == model].sort_values("position")
     with slide_style():
         fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
         pooled = rows["class"].str.contains("Pool")
@@ -194,7 +206,7 @@ def layer_weights(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pat
             label.set_fontweight("bold" if pool else "normal")
         ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
         ax.set_ylabel("trainable weights (count)")
-        ax.set_xlabel(f"layers of {model}, input to output (pooling layers in bold green)")
+        ax.set_xlabel(f"layers of {model_label(model)}, input to output (pooling layers in bold green)")
         _title(fig, title)
         return save_figure(fig, stem)
 
@@ -340,13 +352,13 @@ def gap_vs_size(runs: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         fig, axes = plt.subplots(1, len(datasets), figsize=SLIDE, layout="constrained", squeeze=False)
         for ax, dataset in zip(axes.flat, datasets):
             part = done[done["dataset"] == dataset]
-            for model in ordered_models(part["model"]):
+            for model in model_order(part):
                 runs_of = part[part["model"] == model]
                 positive = runs_of[runs_of["test_gap"] > 0]
                 ax.plot(positive["train_size"], positive["test_gap"], ".", color=model_color(model), alpha=0.35)
                 means = runs_of.groupby("train_size")["test_gap"].mean()
                 means = means[means > 0]
-                ax.plot(means.index, means.values, "o-", color=model_color(model), label=model)
+                ax.plot(means.index, means.values, "o-", color=model_color(model), label=model_label(model))
             ax.set_yscale("log")
             for axis_ticks in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
                 axis_ticks(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "125" else "")  # 0.02, not 2 x 10^-2

@@ -22,11 +22,14 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from inductive.arguments import output_path, read_input, split
+from inductive.errors import ConfigError, ReportError
 from inductive.evidence import figures, html, stats
 from inductive.evidence.claims import REGISTRY, Finding, headline_row, judge_all
 from inductive.evidence.claims.structure import LECTURE_RESULTS
+from inductive.evidence.kept import save_table
 from inductive.evidence.style import DATASET_NAMES
-from inductive.evidence.tables import ReportError, Tables, collect, save_table
+from inductive.evidence.tables import Tables, collect
 
 log = logging.getLogger("inductive.report")
 TITLE = "The lecture's claims, tested"
@@ -106,10 +109,17 @@ def conditions_table(tables: Tables) -> pd.DataFrame:
             .reset_index().rename(columns={"condition_label": "what it is"}))
 
 
+def claim_heading(spec) -> str:
+    """'3. Conv architectures overfit ...' for a lecture claim; 'Control 8: weight sharing ...' for a control."""
+    if spec.lecture:
+        return f"{spec.number}. {spec.statement}"
+    return f"Control {spec.number}: {spec.statement.removeprefix('Control: ')}"
+
+
 def claim_section(finding: Finding, drawn: list[Path], datasets: list[str]) -> list[str]:
     """A claim in the body: the lecture's words, how it is judged, the verdict per dataset and its slides."""
     spec = finding.spec
-    heading = f"## {spec.number}. {spec.statement}" if spec.lecture else f"## Control {spec.number}. {spec.statement}"
+    heading = f"## {claim_heading(spec)}"
     lines = [heading, "", f"> {spec.quote}", "", spec.method, ""]
     for d in datasets:
         cell = finding.cells[d]
@@ -128,7 +138,7 @@ def appendix_section(finding: Finding) -> list[str]:
     others = [n for n in finding.tables if n not in ("verdicts", "per_model")]
     if others:
         lines += ["", "Tables: " + ", ".join(f"[claim{spec.number}_{n}.csv](claim{spec.number}_{n}.csv)" for n in others)]
-    return [f"### {spec.number}. {spec.statement}", *lines, ""] if lines else []
+    return [f"### {claim_heading(spec)}", *lines, ""] if lines else []
 
 
 def render(command: str, tables: Tables, findings: list[Finding], effects: pd.DataFrame, drawn: dict[int, list[Path]],
@@ -247,16 +257,17 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
     `answer`: a function of the tables, findings and folder returning the Markdown lines (and drawing the
     figures) that answer the question, placed under the verdict table. `stamp` is appended to every figure's title
     (a peek's "(partial: not of record)")."""
-    note_text = "\n\n".join(filter(None, (preface.strip(), read_note(note).strip())))
-    out = out or roots[0] / "report"
+    out = output_path("out", out or roots[0] / "report", "folder", may_hold="an earlier report's files",
+                      example="a folder like outputs/report")
     if any(out.resolve() == root.resolve() for root in roots):
         raise ReportError(f"out={out} is one of the folders read: write the report elsewhere, so that what it "
                           "reads stays as it was")
+    note_text = "\n\n".join(filter(None, (preface.strip(), read_note(note).strip())))
+    equivalence = read_equivalence(lecture)
     tables = collect(roots)
     tables.alpha = alpha
     tables.family = family
-    equivalence = lecture / "equivalence.csv"
-    tables.equivalence = pd.read_csv(equivalence) if equivalence.is_file() else None
+    tables.equivalence = equivalence
     known = list(DATASET_NAMES)  # the usual order in every table and figure; other datasets after, as found
     datasets = sorted(dict.fromkeys(tables.runs["dataset"].dropna()),
                       key=lambda d: known.index(d) if d in known else len(known))
@@ -293,10 +304,27 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
 def read_note(note: Path | None) -> str:
     if note is None:
         return ""
-    try:
-        return note.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ReportError(f"note={note}: cannot read it as a UTF-8 Markdown file ({type(err).__name__})") from None
+    return read_input(note, lambda path: path.read_text(encoding="utf-8"), "a UTF-8 Markdown file", f"note={note}")
+
+
+EQUIVALENCE_COLUMNS = ("conv_params", "dense_params", "max_abs_diff")
+
+
+def read_equivalence(lecture: Path) -> pd.DataFrame | None:
+    """The Keras conv == dense check `python -m inductive.conv_questions` wrote into `lecture` (None: not there)."""
+    path = lecture / "equivalence.csv"
+    if not path.is_file():
+        return None
+
+    def read(csv: Path) -> pd.DataFrame:
+        table = pd.read_csv(csv)
+        missing = [c for c in EQUIVALENCE_COLUMNS if c not in table]
+        numbers = table.reindex(columns=list(EQUIVALENCE_COLUMNS)).apply(pd.to_numeric, errors="coerce")
+        if missing or numbers.isna().any().any():
+            raise ValueError(f"needs numbers in the columns {', '.join(EQUIVALENCE_COLUMNS)}")
+        return table
+
+    return read_input(path, read, "the Keras check table conv_questions writes", f"lecture={lecture}")
 
 
 def parse_alpha(value: str) -> float:
@@ -310,26 +338,19 @@ def parse_alpha(value: str) -> float:
     return alpha
 
 
+OPTIONS = {"out": "DIR", "lecture": "DIR", "note": "FILE.md", "alpha": "A"}
+
+
 def parse_args(argv: list[str]) -> tuple[list[Path], Path | None, Path, Path | None, float]:
-    roots, out, lecture, note, alpha = [], None, LECTURE_RESULTS, None, stats.ALPHA
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if not sep:
-            roots.append(Path(arg))
-        elif key == "out" and value:
-            out = Path(value)
-        elif key == "lecture" and value:
-            lecture = Path(value)
-        elif key == "note" and value:
-            note = Path(value)
-        elif key == "alpha":
-            alpha = parse_alpha(value)
-        else:
-            raise ReportError(f"unknown argument {arg!r}: the options are out=DIR, lecture=DIR, note=FILE.md and "
-                              f"alpha=A. {USAGE}")
-    if not roots:
+    folders, given = split(argv, OPTIONS, USAGE)
+    if not folders:
         raise ReportError(f"no sweep folder given. {USAGE}")
-    return roots, out, lecture, note, alpha
+    lecture = Path(given.get("lecture", LECTURE_RESULTS))
+    if "lecture" in given and not lecture.is_dir():
+        raise ReportError(f"lecture={lecture}: no such folder; give the folder `python -m inductive.conv_questions` "
+                          f"wrote (default {LECTURE_RESULTS})")
+    return ([Path(f) for f in folders], Path(given["out"]) if "out" in given else None, lecture,
+            Path(given["note"]) if "note" in given else None, parse_alpha(given.get("alpha", str(stats.ALPHA))))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -343,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         roots, out, lecture, note, alpha = parse_args(argv)
         path = build_report(roots, out, lecture, "python -m inductive.report " + " ".join(argv), note, alpha,
                             exploratory=True)
-    except ReportError as err:
+    except ConfigError as err:  # ReportError is one
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"report: {path}\nreport: {path.with_name('report.html')}")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from inductive.evidence import stats
 from inductive.evidence.claims import Finding, headline_row
-from inductive.evidence.tables import ordered_models
+from inductive.evidence.roles import model_order
 
 VERDICT_COLUMNS = ["claim", "dataset", "train_size", "condition", "verdict", "effect"]
 EFFECT_COLUMNS = ["claim", "dataset", "train_size", "comparison", "measure", "mean", "low", "high", "verdict", "unit"]
@@ -88,7 +88,7 @@ def gap_slopes(runs: pd.DataFrame) -> pd.DataFrame:
     done["test_gap"] = pd.to_numeric(done["test_gap"], errors="coerce")
     rows = []
     for dataset, of_dataset in done.groupby("dataset", sort=False):
-        for model in ordered_models(of_dataset["model"]):
+        for model in model_order(of_dataset):
             rows.append(_slope_row(dataset, model, of_dataset[of_dataset["model"] == model]))
     return pd.DataFrame(rows, columns=SLOPE_COLUMNS)
 

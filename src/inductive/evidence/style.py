@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import matplotlib
@@ -9,17 +10,18 @@ import matplotlib
 matplotlib.use("Agg")  # figures are files; never needs a screen
 import matplotlib.pyplot as plt  # noqa: E402
 
+from inductive.evidence.roles import Role, declared  # noqa: E402
+
 # How datasets are named for people, in reports and figure titles.
 DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
 
-# The same model keeps the same colour in every figure (colour-blind-safe Okabe-Ito palette).
-MODEL_COLORS = {
-    "dense": "#D55E00",
-    "conv_flatten": "#0072B2",
-    "gap": "#009E73",
-    "local": "#CC79A7",
-    "deep_flatten": "#56B4E9",
-    "deep_gap": "#E69F00",
+# A model keeps one colour in every figure: its yaml's display.color (the shipped models use the colour-blind-safe
+# Okabe-Ito palette), else one drawn from the hues of its role, the same on every run (`role_color`).
+ROLE_HUES = {  # role kind -> colours its models are drawn from
+    "fully connected": ["#D55E00", "#B2182B", "#E66101"],
+    "locally connected": ["#CC79A7", "#AA4499", "#762A83"],
+    "conv, flatten head": ["#0072B2", "#56B4E9", "#2166AC"],
+    "conv, pooled head": ["#009E73", "#E69F00", "#1B9E77"],
 }
 # One colour per dataset where datasets share a plot (effect against training-set size), none a model's colour.
 DATASET_COLORS = {"fashion_mnist": "#332288", "mnist": "#882255", "cifar10": "#44AA99"}
@@ -49,11 +51,34 @@ SLIDE_STYLE = {
 }
 
 
+def _stable_pick(options: list[str], key: str) -> str:
+    return options[zlib.crc32(key.encode()) % len(options)]
+
+
+def role_color(role: Role) -> str:
+    """A colour from the hues of the role's kind, picked by its whole structure: the same role, the same colour."""
+    kind = ("fully connected" if role.blocks == 0 else "locally connected" if role.conv_type == "local"
+            else "conv, flatten head" if role.head == "flatten" else "conv, pooled head")
+    structure = [role.conv_type, [int(f) for f in role.conv_filters], str(role.geometry), role.head,
+                 [int(u) for u in role.hidden_units]]
+    return _stable_pick(ROLE_HUES[kind], str(structure))
+
+
 def model_color(model: str) -> str:
-    """Colour of a model; unknown names get a stable colour from a spare palette."""
-    if model in MODEL_COLORS:
-        return MODEL_COLORS[model]
+    """Colour of a model: its yaml's display.color, else its role's (`role_color`); a model the config folder does
+    not hold gets a stable colour from a spare palette."""
+    found = declared(model)
+    if found is not None and found.color:
+        return found.color
+    if found is not None and found.role is not None:
+        return role_color(found.role)
     return _FALLBACK[sum(map(ord, model)) % len(_FALLBACK)]
+
+
+def model_label(model: str) -> str:
+    """How figures name a model: its yaml's display.label, else its name."""
+    found = declared(model)
+    return (found.label if found else None) or model
 
 
 def dataset_color(dataset: str) -> str:

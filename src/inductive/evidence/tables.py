@@ -1,18 +1,19 @@
 """Run folders -> the tidy tables every claim and figure reads: runs, epochs, layers, shifts.
 
-Each folder is read once and on its own: a summary.json that is missing, unreadable or not a record
-makes that run `incomplete` with the reason, and the others go on. Only completed runs enter the
-statistics; the rest stay in `runs` with their status. Epochs count from 1 in every table (epoch 1
-is the end of the first pass); history.csv keeps Keras's 0-based count.
+Each folder is read once and on its own, through the record schema (`training.record_schema`): a
+summary.json that is missing, unreadable or does not fit makes that run `incomplete` with the reason,
+and the others go on. Only completed runs enter the statistics; the rest stay in `runs` with their
+status. Epochs count from 1 in every table (epoch 1 is the end of the first pass); history.csv keeps
+Keras's 0-based count.
 
-A folder an earlier report wrote (runs.csv, epochs.csv, layers.csv, shifts.csv side by side) can stand in
-for its run folders: its rows join the runs read now, and conditions are worked out again over all of them.
-That is how a second look at more seeds is judged together with a first look whose run folders are gone.
+A folder an earlier report wrote (runs.csv, epochs.csv, layers.csv, shifts.csv side by side: `evidence.kept`)
+can stand in for its run folders: its rows join the runs read now, and conditions are worked out again over
+all of them. That is how a second look at more seeds is judged together with a first look whose run folders
+are gone.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
@@ -22,20 +23,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
-from yaml import YAMLError
 
+from inductive.arguments import output_path
+from inductive.errors import ReportError
+from inductive.evidence.kept import DERIVED, IDENTITY, is_tables_folder, read_tables
+from inductive.evidence.roles import model_order
 from inductive.evidence.stats import ALPHA
-from inductive.training.record import HISTORY, SHIFT, SHIFT_COLUMNS, SUMMARY, find_run_dirs, run_id
+from inductive.training.record import HISTORY, SHIFT_COLUMNS, SUMMARY, find_run_dirs, run_id
+from inductive.training.record_schema import METRICS, Metrics, Summary, read_history, read_shift, read_summary, stand_in
 from inductive.training.sweep import never_started
 
 log = logging.getLogger(__name__)
 
-# history.csv column -> (split, metric) of the epochs table
-METRICS = {"loss": ("train", "loss"), "accuracy": ("train", "accuracy"),
-           "train_eval_loss": ("train_eval", "loss"), "train_eval_accuracy": ("train_eval", "accuracy"),
-           "val_loss": ("val", "loss"), "val_accuracy": ("val", "accuracy")}
 SKIPPED_CONFIG = {"seed", "output_root", "tuned"}  # already columns, where files went, or a lookup table
 # What must be equal for two runs to count as trained under the same condition.
 CONDITION_KEYS = ("dataset", "train_size", "trainer.stop", "trainer.epochs", "trainer.batch_size",
@@ -46,7 +45,6 @@ CONDITION_KEYS = ("dataset", "train_size", "trainer.stop", "trainer.epochs", "tr
 EXPECTED_COLUMNS = ("test_accuracy", "test_gap", "val_loss_rise", "final_train_accuracy", "final_train_eval_accuracy",
                     "params_target", "model.kernel_size", "data.num_classes", "trainer.fit.accuracy")
 DATASET_LETTERS = {"fashion_mnist": "F", "mnist": "M", "cifar10": "C"}
-MODEL_ORDER = ("dense", "local", "conv_flatten", "gap", "deep_flatten", "deep_gap")
 
 
 @dataclass
@@ -68,74 +66,7 @@ class Tables:
         return self.runs[self.runs["status"] == "completed"]
 
 
-class ReportError(RuntimeError):
-    """Input the report cannot use: the message names the folder or argument and what would work."""
-
-
 # ---------------------------------------------------------------- one folder
-
-def read_summary(run_dir: Path) -> tuple[dict[str, Any], str | None]:
-    """summary.json, or a stand-in from .hydra/config.yaml with the reason the run is incomplete."""
-    path, problem = run_dir / SUMMARY, None
-    try:
-        summary = json.loads(path.read_text())
-        if not isinstance(summary, dict) or not isinstance(summary.get("status"), str):
-            problem = f"{SUMMARY} is not a run record (a JSON object with a status)"
-        else:
-            return summary, None
-    except FileNotFoundError:
-        problem = f"no {SUMMARY}: the job stopped before training started (see its run.log)"
-    except (OSError, ValueError) as err:
-        problem = f"{SUMMARY} unreadable ({err})"
-    try:
-        config = OmegaConf.to_container(OmegaConf.load(run_dir / ".hydra" / "config.yaml"))
-    except (OSError, YAMLError, OmegaConfBaseException):
-        config = {}
-    config = config if isinstance(config, dict) else {}
-    return {"status": "incomplete", "error": problem, "model": (config.get("model") or {}).get("name"),
-            "dataset": (config.get("data") or {}).get("name"), "seed": config.get("seed"), "config": config}, problem
-
-
-def read_history(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
-    """history.csv with epochs from 1 and every metric column, and a note when a row is cut or unreadable."""
-    path = run_dir / HISTORY
-    try:
-        content = path.read_bytes()  # read once: parsed, and checked for a cut last row
-        raw = pd.read_csv(io.BytesIO(content))
-        unfinished = not content.endswith(b"\n")  # CSVLogger ends every row: the last one was cut
-    except FileNotFoundError:
-        return pd.DataFrame(columns=["epoch", *METRICS]), None
-    except (OSError, ValueError) as err:
-        return pd.DataFrame(columns=["epoch", *METRICS]), f"{HISTORY} unreadable ({err})"
-    history = raw.reindex(columns=["epoch", *METRICS]).apply(pd.to_numeric, errors="coerce")
-    cut = history[["epoch", "loss", "val_loss"]].isna().any(axis=1)
-    if unfinished and len(cut):
-        cut.iloc[-1] = True
-    note = f"{HISTORY}: {int(cut.sum())} cut or malformed row(s) left out" if cut.any() else None
-    history = history[~cut].astype({"epoch": int})
-    return history.assign(epoch=history["epoch"] + 1).reset_index(drop=True), note
-
-
-def read_shift(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
-    """shift.csv (runs before `consistency_correct` existed get NaN there); empty with a note when unusable."""
-    empty = pd.DataFrame(columns=SHIFT_COLUMNS)
-    try:
-        table = pd.read_csv(run_dir / SHIFT)
-    except FileNotFoundError:
-        return empty, None
-    except (OSError, ValueError) as err:
-        return empty, f"{SHIFT} unreadable ({err})"
-    missing = set(SHIFT_COLUMNS[:5]) - set(table.columns)
-    if missing:
-        return empty, f"{SHIFT} lacks columns {sorted(missing)}"
-    if not (pd.to_numeric(table["shift"], errors="coerce") == 0).any():
-        return empty, f"{SHIFT} has no unshifted (shift 0) row"
-    table = table.reindex(columns=SHIFT_COLUMNS)
-    numeric = table[SHIFT_COLUMNS[1:2] + SHIFT_COLUMNS[3:]].apply(pd.to_numeric, errors="coerce")
-    if numeric[["shift", "accuracy", "consistency"]].isna().any().any():
-        return empty, f"{SHIFT} has cut or malformed rows"
-    return table.assign(**numeric), None
-
 
 def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
     if isinstance(value, dict):
@@ -145,42 +76,35 @@ def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
         into[prefix] = json.dumps(value) if isinstance(value, list) else value
 
 
-def _at(prefix: str, metrics: Any) -> dict[str, Any]:
-    metrics = dict(metrics) if isinstance(metrics, dict) else {}
-    if "epoch" in metrics:
-        metrics["epoch"] = metrics["epoch"] + 1
-    return {f"{prefix}_{key}": value for key, value in metrics.items()}
+def _at(prefix: str, metrics: Metrics | None) -> dict[str, Any]:
+    values = metrics.values() if metrics is not None else {}
+    if "epoch" in values:
+        values["epoch"] = values["epoch"] + 1
+    return {f"{prefix}_{key}": value for key, value in values.items()}
 
 
-def _section(summary: dict[str, Any], key: str) -> dict[str, Any]:
-    value = summary.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def run_row(rid: str, summary: dict[str, Any], history: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
+def run_row(rid: str, summary: Summary, history: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
     """One row of `runs`: identity, status, sizes, stop, final/best metrics, gaps, test, times and the config."""
-    status = summary.get("status", "incomplete")
-    params, data, config = _section(summary, "params"), _section(summary, "data"), _section(summary, "config")
-    stop, test = _section(summary, "stop"), _section(summary, "test")
-    if status == "completed" and summary.get("epochs_run") not in (None, len(history)):
-        notes.append(f"{HISTORY} has {len(history)} epochs, {SUMMARY} says {summary.get('epochs_run')}")
+    status, data, params, stop, test = summary.status, summary.data, summary.params, summary.stop, summary.test
+    if status == "completed" and summary.epochs_run not in (None, len(history)):
+        notes.append(f"{HISTORY} has {len(history)} epochs, {SUMMARY} says {summary.epochs_run}")
     row: dict[str, Any] = {
         "run_id": rid, "sweep": rid.rsplit("/", 1)[0],
         "status": "incomplete" if status == "running" else status,
-        "error": summary.get("error") or ("killed while running" if status == "running" else None),
+        "error": summary.error or ("killed while running" if status == "running" else None),
         "notes": "; ".join(notes) or None,
-        "model": summary.get("model"), "dataset": summary.get("dataset"), "seed": summary.get("seed"),
-        "train_size": data.get("train_size", _section(config, "data").get("train_size")),
-        "val_size": data.get("val_size"), "test_size": data.get("test_size"), "data_source": data.get("source"),
-        "epochs_run": len(history), "stop_rule": stop.get("rule"), "stop_reason": stop.get("reason"),
-        "params_trainable": params.get("trainable"), "params_non_trainable": params.get("non_trainable"),
-        "params_total": params.get("total"), "params_target": params.get("target"),
-        "precision": _section(summary, "device").get("precision"), "device": _section(summary, "device").get("device"),
-        "learning_rate_rule": "tuned" if "tuned" in config else _section(config, "trainer").get("learning_rate"),
+        "model": summary.model, "dataset": summary.dataset, "seed": summary.seed,
+        "train_size": data.train_size if "train_size" in data.model_fields_set else summary.asked_train_size,
+        "val_size": data.val_size, "test_size": data.test_size, "data_source": data.source,
+        "epochs_run": len(history), "stop_rule": stop.rule, "stop_reason": stop.reason,
+        "params_trainable": params.trainable, "params_non_trainable": params.non_trainable,
+        "params_total": params.total, "params_target": params.target,
+        "precision": summary.device.precision, "device": summary.device.device,
+        "learning_rate_rule": "tuned" if summary.tuned else summary.learning_rate,
     }
-    row |= _at("final", summary.get("final")) | _at("best", summary.get("best"))
-    row |= {f"test_{k}": v for k, v in test.items()} | {f"time_{k}": v for k, v in _section(summary, "time").items()}
-    fit_train = row.get("final_train_eval_accuracy", row.get("final_train_accuracy"))
+    row |= _at("final", summary.final) | _at("best", summary.best)
+    row |= {f"test_{k}": v for k, v in test.items()} | {f"time_{k}": v for k, v in summary.time.items()}
+    fit_train = summary.final.fit_accuracy if summary.final is not None else None
     if fit_train is not None and test.get("accuracy") is not None:
         # train accuracy where it stopped (eval mode; Keras's running mean for runs that predate it) - test accuracy
         row["test_gap"] = fit_train - test["accuracy"]
@@ -188,7 +112,7 @@ def run_row(rid: str, summary: dict[str, Any], history: pd.DataFrame, notes: lis
         lowest = history.loc[history["val_loss"].idxmin()]
         row |= {"min_val_loss": lowest["val_loss"], "val_loss_rise": history["val_loss"].iloc[-1] - lowest["val_loss"]}
     flat: dict[str, Any] = {}
-    _flatten("", {k: v for k, v in config.items() if k not in SKIPPED_CONFIG}, flat)
+    _flatten("", {k: v for k, v in summary.config.items() if k not in SKIPPED_CONFIG}, flat)
     return row | flat
 
 
@@ -201,62 +125,15 @@ def epoch_rows(rid: str, history: pd.DataFrame) -> pd.DataFrame:
     return long.assign(run_id=rid)[["run_id", "epoch", "split", "metric", "value"]]
 
 
-def layer_rows(rid: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
+def layer_rows(rid: str, summary: Summary) -> list[dict[str, Any]]:
     """A row per layer with its input shape (the previous layer's output; the image for the first)."""
-    layers = _section(summary, "params").get("layers") or []
-    shape = _section(_section(summary, "config"), "data").get("image_shape")
-    rows = []
-    for position, layer in enumerate(layers):
-        rows.append({"run_id": rid, "position": position, "name": layer["name"], "class": layer["class"],
-                     "input_shape": json.dumps(shape), "output_shape": json.dumps(layer["output_shape"]),
-                     "trainable": layer["trainable"], "non_trainable": layer["non_trainable"]})
-        shape = layer["output_shape"]
+    shape, rows = summary.image_shape, []
+    for position, layer in enumerate(summary.params.layers):
+        rows.append({"run_id": rid, "position": position, "name": layer.name, "class": layer.class_,
+                     "input_shape": json.dumps(shape), "output_shape": json.dumps(layer.output_shape),
+                     "trainable": layer.trainable, "non_trainable": layer.non_trainable})
+        shape = layer.output_shape
     return rows
-
-
-# ---------------------------------------------------------------- a report's saved tables
-
-TABLE_NAMES = ("runs", "epochs", "layers", "shifts")
-DERIVED = ("condition", "condition_label")  # worked out again over every run a report reads
-IDENTITY = ["run_id", "model", "seed", "dataset", "condition"]
-
-
-def table_file(folder: Path, name: str) -> Path:
-    """NAME.csv in a tables folder, or NAME.csv.gz where only the gzipped copy is kept (git keeps large tables
-    that way; pandas reads either)."""
-    plain = folder / f"{name}.csv"
-    gzipped = plain.with_name(f"{name}.csv.gz")
-    return gzipped if gzipped.is_file() and not plain.is_file() else plain
-
-
-def is_tables_folder(path: Path) -> bool:
-    """A folder a report wrote: its four tidy tables as CSV, side by side (runs.csv alone is refused)."""
-    present = [name for name in TABLE_NAMES if table_file(path, name).is_file()]
-    if present and len(present) < len(TABLE_NAMES):
-        missing = [f"{name}.csv" for name in TABLE_NAMES if name not in present]
-        raise ReportError(f"{path}: holds {', '.join(f'{n}.csv' for n in present)} but not {', '.join(missing)}; "
-                          "a report's tables folder needs all four (runs, epochs, layers, shifts)")
-    return bool(present)
-
-
-def read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """runs, epochs, layers and shifts as a report saved them, without the columns derived over a whole report."""
-    tables = []
-    for name in TABLE_NAMES:
-        try:
-            tables.append(pd.read_csv(table_file(folder, name), low_memory=False))
-        except (OSError, ValueError, EOFError) as err:
-            raise ReportError(f"{table_file(folder, name)}: unreadable as a report table ({err})") from None
-    runs, epochs, layers, shifts = tables
-    for name, table, needed in (("runs", runs, ("run_id", "status", "model", "dataset", "seed")),
-                                ("epochs", epochs, ("run_id", "epoch", "split", "metric", "value")),
-                                ("shifts", shifts, ("run_id", *SHIFT_COLUMNS[:5]))):
-        missing = sorted(set(needed) - set(table.columns))
-        if missing:
-            raise ReportError(f"{table_file(folder, name)} lacks columns {missing}: "
-                              "give a folder written by `python -m inductive.report`")
-    return (runs.drop(columns=[c for c in DERIVED if c in runs]), epochs, layers,
-            shifts.drop(columns=[c for c in IDENTITY[1:] if c in shifts]))
 
 
 # ---------------------------------------------------------------- all folders
@@ -298,6 +175,7 @@ def collect(roots: list[Path]) -> Tables:
         rid = run_id(run_dir)
         _claim_id(seen, rid, run_dir)
         summary, problem = read_summary(run_dir)
+        summary = summary or stand_in(run_dir, problem)
         history, history_note = read_history(run_dir)
         shift, shift_note = read_shift(run_dir)
         notes = [n for n in (history_note, shift_note) if n]
@@ -383,16 +261,11 @@ def note_repeats(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def sort_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs by condition, then model (MODEL_ORDER, then others), then seed: the order of every table."""
-    rank = runs["model"].map({model: i for i, model in enumerate(MODEL_ORDER)}).fillna(len(MODEL_ORDER))
+    """Runs by condition, then model (in role order, `roles.model_order`), then seed: the order of every table."""
+    order = model_order(runs)
+    rank = runs["model"].map({model: i for i, model in enumerate(order)}).fillna(len(order))
     ordered = runs.assign(_rank=rank).sort_values(["condition", "_rank", "seed"], kind="stable", na_position="last")
     return ordered.drop(columns="_rank").reset_index(drop=True)
-
-
-def ordered_models(models) -> list[str]:
-    """Known models in MODEL_ORDER, then any others by name."""
-    models = set(models)
-    return [m for m in MODEL_ORDER if m in models] + sorted(models - set(MODEL_ORDER))
 
 
 def per_seed(runs: pd.DataFrame, model: str, column: str) -> pd.Series:
@@ -411,8 +284,7 @@ def export(roots: list[Path], out: Path) -> list[Path]:
     else a later session would take a half-run seed for a finished one. `out` must be new (or an empty folder)
     and outside the sweeps; the tables are written beside it and renamed into place, so `out` holds all four
     or nothing. CSV, the epochs table gzipped (byte-stable: no timestamp in the gzip header)."""
-    if out.exists() and not (out.is_dir() and not any(out.iterdir())):
-        raise ReportError(f"out={out} already exists and is not an empty folder: give a new one (nothing is overwritten)")
+    out = output_path("out", out, "folder", example="a new folder like results/kept/seed0")
     inside = [root for root in roots if out.resolve().is_relative_to(root.resolve())]
     if inside:
         raise ReportError(f"out={out} is inside the sweep {inside[0]}: write the tables elsewhere, so that the "
@@ -436,11 +308,3 @@ def export(roots: list[Path], out: Path) -> list[Path]:
         out.rmdir()  # empty, checked above
     staged.rename(out)
     return sorted(out.iterdir())
-
-
-def save_table(table: pd.DataFrame, out: Path, name: str) -> list[Path]:
-    """NAME.csv, and NAME.parquet (pyarrow is a dependency)."""
-    paths = [out / f"{name}.csv", out / f"{name}.parquet"]
-    table.to_csv(paths[0], index=False)
-    table.astype({c: "string" for c in table.columns if table[c].dtype == object}).to_parquet(paths[1], index=False)
-    return paths

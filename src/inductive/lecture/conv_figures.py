@@ -12,11 +12,13 @@ from inductive.arithmetic import PADDINGS
 from inductive.evidence.style import save_figure, slide_style
 
 
-def draw_figures(tables: dict[str, pd.DataFrame], example: tuple, out: Path) -> None:
-    """One figure per question, drawn from the tables alone, plus the small mixing example `example`: (input
-    maps, kernel, per-map correlations, Keras output) from `conv_questions.mixing_example`."""
-    from inductive.lecture.conv_questions import SHARING_FILTERS, SHARING_SIZES, SIZE  # the settings measured
+def draw_figures(tables: dict[str, pd.DataFrame], example: tuple, out: Path, sharing_filters: int) -> None:
+    """One figure per question, drawn from the tables alone (the input sizes measured are in them), plus the small
+    mixing example `example`: (input maps, kernel, per-map correlations, Keras output) from
+    `conv_questions.mixing_example`. `sharing_filters`: the output maps of the weight-sharing table's layers."""
     params, sizes, sharing = tables["params"], tables["output_size"], tables["weight_sharing"]
+    size = int(sizes["input_size"].iloc[0])  # one input size: the output-size questions' image
+    sharing_sizes = sorted(sharing["input_size"].unique())
     with slide_style():
         fig, ax = plt.subplots()
         for filters in (4, 12, 32, 64):
@@ -41,7 +43,7 @@ def draw_figures(tables: dict[str, pd.DataFrame], example: tuple, out: Path) -> 
             rows = sizes[(sizes.strides == 1) & (sizes.padding == padding)]
             ax.plot(rows.kernel, rows.output_size, "o-", label=f"padding='{padding}'")
         ax.set(xlabel="kernel size k (pixels)", ylabel="output height = width (pixels)",
-               title=f"Q3, Q4: output size of a {SIZE}x{SIZE} input, stride 1")
+               title=f"Q3, Q4: output size of a {size}x{size} input, stride 1")
         ax.legend()
         save_figure(fig, out / "q3_q4_output_vs_kernel")
 
@@ -50,7 +52,7 @@ def draw_figures(tables: dict[str, pd.DataFrame], example: tuple, out: Path) -> 
             rows = sizes[(sizes.kernel == 3) & (sizes.padding == padding)]
             ax.plot(rows.strides, rows.output_size, "o-", label=f"padding='{padding}'")
         ax.set(xlabel="stride s (pixels)", ylabel="output height = width (pixels)",
-               title=f"Q5: output size of a {SIZE}x{SIZE} input, 3x3 kernel")
+               title=f"Q5: output size of a {size}x{size} input, 3x3 kernel")
         ax.legend()
         save_figure(fig, out / "q5_output_vs_stride")
 
@@ -62,9 +64,9 @@ def draw_figures(tables: dict[str, pd.DataFrame], example: tuple, out: Path) -> 
             ax.plot(rows.input_size, rows.params, label=layer, **style)
         ax.set(xscale="log", yscale="log", ylim=(100, 1e11), xlabel="input height = width (pixels, 3 channels)",
                ylabel="trainable parameters (count, log scale)",
-               title=f"Weight sharing: conv vs dense, {SHARING_FILTERS} output maps")
+               title=f"Weight sharing: conv vs dense, {sharing_filters} output maps")
         ax.minorticks_off()
-        ax.set_xticks(SHARING_SIZES, [str(s) for s in SHARING_SIZES])
+        ax.set_xticks(sharing_sizes, [str(s) for s in sharing_sizes])
         ax.legend(fontsize=11, loc="upper left")
         save_figure(fig, out / "weight_sharing")
 

@@ -10,7 +10,6 @@ and checked equal to the closed form in inductive.arithmetic. About 10 s on 2 CP
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from inductive import quiet
@@ -21,9 +20,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
+from inductive.arguments import output_path, parse_overrides, wants_help  # noqa: E402
 from inductive.arithmetic import PADDINGS, Arithmetic, layer_arithmetic  # noqa: E402
 from inductive.errors import ConfigError  # noqa: E402
-from inductive.lecture.cli import parse_overrides, wants_help  # noqa: E402
 from inductive.lecture.explain import keras_arithmetic  # noqa: E402
 from inductive.lecture.conv_figures import draw_figures  # noqa: E402
 
@@ -297,10 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         cfg, _ = parse_overrides(argv, DEFAULTS)
+        out = output_path("out", cfg["out"], "folder", may_hold="the tables, figures and README.md it wrote before",
+                          example="a folder like results/conv_questions")
     except ConfigError as err:
         print(f"conv_questions: {err}", file=sys.stderr)
         return 2
-    out = Path(cfg["out"])
     tables = {
         "lecture": lecture_table(),
         "params": params_table(),
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         table.to_csv(out / f"{name}.csv", index=False)
-    draw_figures(tables, mixing_example(), out)
+    draw_figures(tables, mixing_example(), out, SHARING_FILTERS)
     (out / "README.md").write_text(answers_page(tables, " ".join(["python -m inductive.conv_questions", *argv])))
     print(f"wrote {len(tables)} tables, 6 figures (PNG + SVG) and README.md to {out}")
     return 0

@@ -6,7 +6,9 @@
     python -m inductive.explain layer=Dense input=32x784 units=10
 
 Sizes are an int (3) or HxW (3x5); `input` is BxHxWxC (BxF for Dense). The closed form comes from
-inductive.arithmetic; then the same layer is built with Keras and called on random data.
+inductive.arithmetic; then the same layer is built with Keras and called on random data, unless its
+tensors (input, output and weights, float32) would take more than 1 GiB: such a layer is refused (exit 2)
+with the memory it would need, before anything is built.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 import sys
 from typing import Any
 
+from inductive.arguments import parse_overrides, parse_sizes, wants_help  # noqa: E402
 from inductive.arithmetic import (  # noqa: E402
     Arithmetic,
     LayerSettingError,
@@ -23,7 +26,6 @@ from inductive.arithmetic import (  # noqa: E402
     layer_arithmetic,
 )
 from inductive.errors import ConfigError, require  # noqa: E402
-from inductive.lecture.cli import parse_overrides, parse_sizes, wants_help  # noqa: E402
 
 DEFAULTS: dict[str, Any] = {
     "layer": "Conv2D",
@@ -98,6 +100,14 @@ def keras_arithmetic(
         raise RuntimeError(f"{name} has trainable weights other than kernel and bias: {sizes}")
     return tuple(outputs.shape), params
 
+MEMORY_BUDGET = 2**30  # bytes: what the tensors of the layer Keras builds may take
+
+
+def tensor_bytes(batch_shape: tuple[int, ...], closed: Arithmetic) -> int:
+    """float32 bytes of the random input, the output and the weights of the layer Keras would build."""
+    return 4 * (math.prod(batch_shape) + batch_shape[0] * math.prod(closed.output_shape) + closed.params.total)
+
+
 def report(name: str, config: dict[str, Any], batch_shape: tuple[int, ...], closed: Arithmetic) -> str:
     """The closed form written out, for reading aloud on a slide."""
     batch, *in_shape = batch_shape
@@ -133,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         closed = layer_arithmetic(name, config, batch_shape[1:])
     except LayerSettingError as err:
         print(f"explain: {name} on input {batch_shape}: {err}", file=sys.stderr)
+        return 2
+    need = tensor_bytes(batch_shape, closed)
+    if need > MEMORY_BUDGET:
+        print(f"explain: {name} on input {'x'.join(map(str, batch_shape))}: its input, output and weights would "
+              f"take {need / 2**30:,.1f} GiB (float32), over the {MEMORY_BUDGET / 2**30:g} GiB explain builds; "
+              "give a smaller input, batch or layer", file=sys.stderr)
         return 2
     print(report(name, config, batch_shape, closed))
     shape, params = keras_arithmetic(name, config, batch_shape)

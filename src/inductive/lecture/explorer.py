@@ -19,9 +19,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from inductive.arguments import output_path, parse_overrides, read_input, wants_help
 from inductive.errors import ConfigError, require
 from inductive.evidence.html import MIME, data_uri, render_markdown  # noqa: F401  (MIME: used by tests)
-from inductive.lecture.cli import parse_overrides, wants_help
 
 DEFAULTS: dict[str, Any] = {"out": "results/explorer.html", "figures": None}
 MARKER = "<!-- figures -->"  # where the template takes the figures section
@@ -34,11 +34,13 @@ def figures_section(folders: list[Path]) -> str:
         for name in DOCUMENTS:
             path = folder / name
             if path.is_file():
-                parts.append(f'<article class="doc"><p class="hint">{html.escape(str(path))}</p>'
-                             f"{render_markdown(path.read_text(encoding='utf-8'), folder, used)}</article>")
+                shown = read_input(path, lambda p: render_markdown(p.read_text(encoding="utf-8"), folder, used),
+                                   "UTF-8 Markdown whose images can be read", f"figures={folder}")
+                parts.append(f'<article class="doc"><p class="hint">{html.escape(str(path))}</p>{shown}</article>')
         others = [path for path in sorted(folder.glob("*.png")) if path.resolve() not in used]
         if others:
-            figures = "".join(f'<figure><img src="{data_uri(path)}" alt="{html.escape(path.stem)}">'
+            figures = "".join(f'<figure><img src="{read_input(path, data_uri, "an image", f"figures={folder}")}" '
+                              f'alt="{html.escape(path.stem)}">'
                               f"<figcaption>{html.escape(path.name)}</figcaption></figure>" for path in others)
             parts.append(f'<article class="doc"><h2>Figures in {html.escape(str(folder))}</h2>'
                          f'<div class="gallery">{figures}</div></article>')
@@ -72,13 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         cfg, _ = parse_overrides(argv, DEFAULTS)
-        require(bool(cfg["out"]) and not isinstance(cfg["out"], (list, dict)), "out", cfg["out"],
-                "give the HTML file to write, like out=explorer.html")
+        out = output_path("out", cfg["out"], "file", example="an HTML file like explorer.html")
         page = build_page(figure_folders(cfg["figures"]))
     except ConfigError as err:
         print(f"explorer: {err}", file=sys.stderr)
         return 2
-    out = Path(str(cfg["out"]))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     print(f"wrote {out} ({len(page.encode()) / 1024:.0f} KB): open it in any browser, no server or network needed")

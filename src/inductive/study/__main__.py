@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--template", default="results/reference/README.template.md",
                         help="the template (default: results/reference/README.template.md); README.md is written "
                              "beside it")
+    record.add_argument("--readme", default="README.md",
+                        help="also rewrite the verdicts between this file's <!-- verdicts --> and <!-- end verdicts --> "
+                             "lines (default: README.md; skipped where it has no such lines)")
     return parser
 
 
@@ -124,7 +127,16 @@ def main(argv: list[str] | None = None) -> int:
             from inductive.study import record
 
             print(f"wrote {record.write(Path(args.template))}")
+            if record.update_readme(Path(args.readme), Path(args.template)):
+                print(f"wrote the verdicts of record in {args.readme}")
             return 0
+        if args.command in ("run", "read"):  # the folders they write, checked before anything is read
+            from inductive.arguments import output_path
+
+            if args.results is not None:
+                output_path("--results", args.results, "folder", may_hold="the study's kept tables and reports")
+            if args.command == "run":
+                output_path("--output-root", args.output_root, "folder", may_hold="run folders")
         study = spec.load(args.study, check_configs=args.command in ("plan", "run"),
                           extra=getattr(args, "overrides", None) or [])
         place = store.Place.of(study, args.output_root, args.results)

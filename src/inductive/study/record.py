@@ -9,6 +9,9 @@ the kept jobs' runs.csv.
 
 Template placeholders: `<!-- record -->` the verdicts of record, `<!-- claims NAME -->` study NAME's own verdicts,
 `<!-- studies -->` one row per study: its design and, per dataset, its report and jobs.
+
+The repository's README.md shows the verdicts of record too, in brief (the verdict and the study that gave it),
+between its `<!-- verdicts -->` and `<!-- end verdicts -->` lines: `update_readme` rewrites only those lines.
 """
 
 from __future__ import annotations
@@ -256,3 +259,26 @@ def write(template: Path, out: Path | None = None) -> Path:
     out = out or folder / "README.md"
     out.write_text(PLACEHOLDER.sub(fill, text), encoding="utf-8")
     return out
+
+
+README_SPAN = re.compile(r"(<!-- verdicts -->\n).*?(<!-- end verdicts -->)", re.S)
+
+
+def brief_table(record: pd.DataFrame) -> str:
+    """Claims x datasets x sizes, each cell the verdict word and the study that gave it: the README's glance."""
+    brief = record.assign(effect=record["effect"].str.extract(r"^(\([^)]*\))", expand=False).fillna(""))
+    return size_tables(brief)
+
+
+def update_readme(readme: Path, template: Path) -> bool:
+    """Rewrite the verdicts between README's markers from the studies kept beside `template`; False without markers."""
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not README_SPAN.search(text):
+        return False
+    record = of_record([read_state(study) for study in studies_in(template.parent)])
+    table = brief_table(record) if not record.empty else "Not decided yet: no study has read a dataset whole."
+    readme.write_text(README_SPAN.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text), encoding="utf-8")
+    return True

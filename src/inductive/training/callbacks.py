@@ -124,7 +124,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         epochs, weights = found
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)  # its state is in the backup too
-        self.model.load_weights(weights)
+        folders.load_backup(self.model, weights)
         self.model._initial_epoch = epochs  # Keras's own BackupAndRestore sets this: fit starts there
 
     def on_epoch_end(self, epoch, logs=None):

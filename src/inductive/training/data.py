@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import math
 import pickle
 import socket
 import time
@@ -77,9 +78,12 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise DataError(f"{path}: not an IDX file (bad magic number {raw[:4].hex()})")
     ndim = raw[3]
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: the header names {ndim} dimensions ({header} bytes) but the file has {len(raw)} "
+                        "bytes; the file is truncated or corrupt")
     dims = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">u4"))
     dtype = np.dtype(IDX_DTYPES[raw[2]])
-    expected = header + int(np.prod(dims)) * dtype.itemsize
+    expected = header + math.prod(dims) * dtype.itemsize  # Python ints: no overflow, however large the header says
     if len(raw) != expected:
         raise DataError(f"{path}: header says shape {dims} ({expected} bytes) but the file has {len(raw)} bytes; "
                         "the file is truncated or corrupt")
@@ -274,11 +278,16 @@ def check_arrays(arrays: Arrays, data: DictConfig, source: str) -> None:
                             f"from data.image_shape for '{data.name}'")
         if x.dtype != np.uint8:
             raise DataError(f"{source}: {split} images are {x.dtype}, expected uint8 pixels 0-255")
+        if y.ndim != 1:
+            raise DataError(f"{source}: {split} labels have shape {y.shape}, expected (N,): one integer class id "
+                            "per image (not one-hot rows, not a single value)")
         if len(x) == 0 or len(x) != len(y):
             raise DataError(f"{source}: {split} has {len(x)} images but {len(y)} labels")
-        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= data.num_classes:
-            raise DataError(f"{source}: {split} labels ({y.dtype}, {y.min()}..{y.max()}) must be ints "
-                            f"in 0..{data.num_classes - 1} (data.num_classes={data.num_classes})")
+        valid = f"ints in 0..{data.num_classes - 1} (data.num_classes={data.num_classes})"
+        if not np.issubdtype(y.dtype, np.integer):
+            raise DataError(f"{source}: {split} labels are {y.dtype}, expected {valid}")
+        if y.min() < 0 or y.max() >= data.num_classes:
+            raise DataError(f"{source}: {split} labels ({y.dtype}, {y.min()}..{y.max()}) must be {valid}")
 
 
 def split_and_scale(arrays: Arrays, data: DictConfig) -> tuple[np.ndarray, ...]:
@@ -288,6 +297,9 @@ def split_and_scale(arrays: Arrays, data: DictConfig) -> tuple[np.ndarray, ...]:
     n_val = int(round(data.val_size * n)) if isinstance(data.val_size, float) else data.val_size
     if n_val >= n:
         raise DataError(f"data.val_size={data.val_size} leaves no training images out of {n}")
+    if n_val < 1:
+        raise DataError(f"data.val_size={data.val_size} gives no validation image out of {n} training images; "
+                        f"use a fraction of at least {1 / n:.2g} or a count >= 1")
     if n_val < MIN_VAL:
         log.warning("data.val_size=%s gives %d validation images: accuracies on fewer than %d images move in steps "
                     "of over 1%%, too coarse to compare models", data.val_size, n_val, MIN_VAL)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from inductive.errors import ConfigError
-from inductive.training.record import read_summary, write_json_atomic
+from inductive.training.record import SUMMARY, write_json_atomic
+from inductive.training.record_schema import Summary, read_summary
 
 BACKUP = "backup"  # Keras BackupAndRestore state of an unfinished run, kept until summary.json says completed
 STARTED_CONFIG = "started_config.json"  # beside backup/: the resolved config the run started with, kept for good
@@ -30,7 +31,7 @@ BACKUP_RECORD = "training_metadata.json"  # in BACKUP: {"epoch": epochs held, "w
 # may differ there. Threads can change the order of floating-point sums, so the last bits, nothing more.
 NEUTRAL_KEYS = ("trainer.verbose", "trainer.resume", "trainer.backup_every_s", "trainer.tensorboard",
                 "trainer.threads", "trainer.eval_batch_size", "trainer.steps_per_execution", "objective", "output_root",
-                "data.train_images")  # display, place, speed, or a description (train_images) only
+                "data.train_images", "model.display")  # display, place, speed, or a description only
 FINISHED = ("completed", "diverged")
 MIB = 1 << 20
 log = logging.getLogger(__name__)
@@ -40,8 +41,8 @@ class FinishedRun(ConfigError):
     """The run folder already holds a finished run with these settings: never overwritten; a re-run sweep
     skips the job."""
 
-    def __init__(self, run_dir: Path, summary: dict[str, Any]):
-        super().__init__(f"the run folder {run_dir} already holds a {summary['status']} run; give a new folder "
+    def __init__(self, run_dir: Path, summary: Summary):
+        super().__init__(f"the run folder {run_dir} already holds a {summary.status} run; give a new folder "
                          "(hydra.run.dir, or hydra.sweep.dir for a sweep) or delete this one to run again")
         self.summary = summary
 
@@ -104,18 +105,49 @@ def resume_state(run_dir: Path, asked: dict[str, Any], resume: bool = True) -> s
 
     Raises FinishedRun for a folder finished with these settings, and ConfigError when the folder's run
     (finished, or interrupted and to be resumed) started with other settings, naming each key with both
-    values. With `resume` false an interrupted run's folder is trained again from scratch.
+    values, and for a folder whose summary.json is not a run record or whose backup is not an HDF5 file (each
+    named with the way on). With `resume` false an interrupted run's folder is trained again from scratch.
     """
-    previous = read_summary(run_dir)
-    if isinstance(previous, dict) and previous.get("status") in FINISHED:
-        refuse_other_settings(run_dir, asked, f"a {previous['status']} run")
+    previous, problem = read_summary(run_dir)
+    if previous is None and (run_dir / SUMMARY).exists():  # it may hold a finished run: never overwritten
+        raise ConfigError(f"the run folder {run_dir} holds a {SUMMARY} that is not a run record ({problem}); "
+                          "give a new folder (hydra.run.dir, or hydra.sweep.dir for a sweep) or delete this one")
+    if previous is not None and previous.status in FINISHED:
+        refuse_other_settings(run_dir, asked, f"a {previous.status} run")
         raise FinishedRun(run_dir, previous)
     backup = run_dir / BACKUP
     trained = (backup / TRAINED).is_file() and (backup / TRAINED_WEIGHTS).is_file()
     if not resume or not (trained or last_backup(backup) is not None):
         return "new"  # nothing trained to continue from (or asked not to): whatever is there is replaced
     refuse_other_settings(run_dir, asked, "an interrupted run")
+    weights = backup / TRAINED_WEIGHTS if trained else last_backup(backup)[1]
+    try:
+        with open(weights, "rb") as f:
+            signature = f.read(len(HDF5_SIGNATURE))
+    except OSError as err:
+        raise unreadable_backup(weights, err.strerror or type(err).__name__) from None
+    if signature != HDF5_SIGNATURE:
+        raise unreadable_backup(weights, "not an HDF5 file")
     return "trained" if trained else "interrupted"
+
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"  # the first bytes of every .weights.h5 Keras writes
+
+
+def unreadable_backup(weights: Path, why: str) -> ConfigError:
+    """The error for a backup that cannot be opened: it names the file and the two ways on."""
+    run_dir = weights.parent.parent
+    return ConfigError(f"{weights}: the backup of this interrupted run cannot be opened ({why}); run again with "
+                       f"trainer.resume=false to train it from scratch in the same folder, or remove {run_dir}")
+
+
+def load_backup(model: Any, weights: Path) -> None:
+    """`model.load_weights(weights)`, a failure named with the file and the fix."""
+    try:
+        model.load_weights(weights)
+    except Exception as err:  # h5py and Keras raise many kinds for a cut or foreign file
+        first = (str(err).splitlines() or [""])[0]
+        raise unreadable_backup(weights, f"{type(err).__name__}: {first}") from None
 
 
 def last_backup(backup: Path) -> tuple[int, Path] | None:

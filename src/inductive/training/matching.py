@@ -14,8 +14,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from inductive import arithmetic
 from inductive.errors import ConfigError, require
-from inductive.training.config import model_config, model_names
+from inductive.training.config_folder import model_config, model_names
 from inductive.training.shapes import CONV_TYPES, feature_shapes
+
 _MAX_MULTIPLIER = 64.0  # beyond this a width search is asking for a model nobody would train
 _BISECTIONS = 64  # halvings down to float resolution: low and high end up one width step apart
 

@@ -5,10 +5,18 @@ conv_flatten: [Conv2D -> pool] x n -> Flatten -> Dense hidden layers -> softmax
 gap:          [Conv2D -> pool] x n -> GlobalAveragePooling2D -> softmax
 local:        conv_flatten with LocallyConnected2D (no weight sharing) in place of Conv2D
 deep_flatten, deep_gap: the same with three conv blocks and a linear classifier.
-All come from one builder; the config keys say which is which.
+All come from one builder, `sequential`; the config keys say which is which. A model whose layers the keys cannot
+say is one yaml in configs/model/ plus one function registered under its name:
+
+    @builder("gap_bn")
+    def gap_bn(model, image_shape, num_classes) -> keras.Model: ...
+
+Its yaml still states its trunk and head in the usual keys: the report reads a model's role from them.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import keras
 from omegaconf import DictConfig
@@ -27,7 +35,24 @@ POOLS = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePoolin
 CONVS = {"conv": keras.layers.Conv2D, "local": LocallyConnected2D}  # shared kernel vs one kernel per position
 
 
-def build_model(model: DictConfig, image_shape: tuple[int, int, int], num_classes: int) -> keras.Sequential:
+Builder = Callable[[DictConfig, tuple[int, int, int], int], keras.Model]
+BUILDERS: dict[str, Builder] = {}  # model name -> its own builder; every other model is `sequential`
+
+
+def builder(name: str) -> Callable[[Builder], Builder]:
+    """Decorator: build the model named `name` with this function instead of `sequential`."""
+    def add(function: Builder) -> Builder:
+        BUILDERS[name] = function
+        return function
+    return add
+
+
+def build_model(model: DictConfig, image_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
+    """The classifier for `image_shape` inputs: the model's registered builder, else `sequential`."""
+    return BUILDERS.get(model.name, sequential)(model, image_shape, num_classes)
+
+
+def sequential(model: DictConfig, image_shape: tuple[int, int, int], num_classes: int) -> keras.Sequential:
     """A Sequential classifier for `image_shape` inputs; the config is checked first."""
     feature_shapes(model, image_shape)
     layers: list[keras.layers.Layer] = [keras.Input(shape=tuple(image_shape))]

@@ -2,7 +2,7 @@
 
 summary.json is replaced atomically (write a temp file, then rename), so a crash leaves the
 previous complete version, never half a file. It says `running` while training, so a run
-killed with -9 is recognisable as incomplete.
+killed with -9 is recognisable as incomplete. Every command reads them back through `record_schema`.
 """
 
 from __future__ import annotations
@@ -161,14 +161,6 @@ def shift_metrics(table: pd.DataFrame) -> dict[str, Any]:
     return {"max_shift": int(table["shift"].max()),
             **{fill: {"accuracy": float(g["accuracy"].mean()), "consistency": float(g["consistency"].mean())}
                for fill, g in shifted.groupby("fill")}}
-
-
-def read_summary(run_dir: Path) -> Any:
-    """summary.json as written, or None when it is missing or unreadable (callers check it is a dict)."""
-    try:
-        return json.loads((run_dir / SUMMARY).read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def find_run_dirs(roots: list[Path]) -> list[Path]:

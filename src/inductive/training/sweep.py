@@ -3,17 +3,18 @@ report command for it, and a non-zero exit when any job did not finish."""
 
 from __future__ import annotations
 
+import itertools
+import sys
 from pathlib import Path
 from typing import Any
-
-import sys
 
 import pandas as pd
 import yaml
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from inductive.training.record import find_run_dirs, read_summary
+from inductive.training.record import find_run_dirs
+from inductive.training.record_schema import read_summary
 
 SWEEP_TABLE = "sweep_summary.csv"
 MULTIRUN = "multirun.yaml"  # Hydra writes it when a sweep starts, before any job
@@ -22,15 +23,26 @@ FINISHED = ("completed", "diverged")
 
 def basic_sweep_jobs(config: DictConfig) -> list[list[str]] | None:
     """Each job's overrides, in the order Hydra's basic sweeper runs them; None for other sweepers, which
-    choose values as they go."""
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    choose values as they go.
+
+    As the basic sweeper does (with Hydra's public override parser): one list of `key=value` per key, in the
+    order the keys first appear (sweeper params, then the command line; a later value of a key replaces an
+    earlier one in its place), and the jobs are their product, the last key varying fastest."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     if "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
         return None
     params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
-    parsed = OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task])
-    return [list(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    choices: dict[str, list[str]] = {}
+    for override in OverridesParser.create().parse_overrides([*params, *config.hydra.overrides.task]):
+        key = override.get_key_element()
+        if not override.is_sweep_override():
+            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+        elif override.is_discrete_sweep():
+            choices[key] = [f"{key}={value}" for value in override.sweep_string_iterator()]
+        else:
+            raise ValueError(f"{key}: the basic sweeper sweeps lists and ranges only, not {override.value_type.name}")
+    return [list(job) for job in itertools.product(*choices.values())]
 
 
 def planned_jobs(sweep_dir: Path) -> list[frozenset[str]] | None:
@@ -59,17 +71,15 @@ def never_started(sweep_dir: Path, run_dirs: list[Path]) -> list[str]:
 
 
 def job_row(run_dir: Path) -> dict[str, Any]:
-    summary = read_summary(run_dir)
-    if not isinstance(summary, dict):
-        return {"job": run_dir.name, "status": "incomplete (no summary.json)"}
-    final, test = summary.get("final") or {}, summary.get("test") or {}
-    train = final.get("train_eval_accuracy", final.get("train_accuracy"))
-    return {"job": run_dir.name, "status": summary.get("status"), "model": summary.get("model"),
-            "seed": summary.get("seed"), "params": (summary.get("params") or {}).get("trainable"),
-            "stop": (summary.get("stop") or {}).get("reason"), "epochs": summary.get("epochs_run"),
-            "train_acc": train, "val_acc": final.get("val_accuracy"), "test_acc": test.get("accuracy"),
-            "gap": None if train is None or test.get("accuracy") is None else train - test["accuracy"],
-            "time_s": (summary.get("time") or {}).get("total_s")}
+    summary, problem = read_summary(run_dir)
+    if summary is None:
+        return {"job": run_dir.name, "status": "incomplete", "error": problem}
+    final, test = summary.final, summary.test.get("accuracy")
+    train = final.fit_accuracy if final is not None else None
+    return {"job": run_dir.name, "status": summary.status, "model": summary.model, "seed": summary.seed,
+            "params": summary.params.trainable, "stop": summary.stop.reason, "epochs": summary.epochs_run,
+            "train_acc": train, "val_acc": final.val_accuracy if final is not None else None, "test_acc": test,
+            "gap": None if train is None or test is None else train - test, "time_s": summary.time.get("total_s")}
 
 
 def sweep_table(sweep_dir: Path) -> pd.DataFrame:

@@ -159,7 +159,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         if state == "trained":  # killed during evaluation: its weights are whole, training is not redone
             log.info("training had ended: evaluating the weights in %s", run_dir / folders.BACKUP)
             model.optimizer.build(model.trainable_variables)  # the backup holds its state too: same variables
-            model.load_weights(run_dir / folders.BACKUP / folders.TRAINED_WEIGHTS)
+            folders.load_backup(model, run_dir / folders.BACKUP / folders.TRAINED_WEIGHTS)
         else:
             model.fit(splits.x_train, splits.y_train,
                       validation_data=eval_batches(splits.x_val, splits.y_val, trainer.eval_batch_size),

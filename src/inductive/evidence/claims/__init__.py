@@ -1,6 +1,6 @@
 """The claims registry: each claim is one function registered with what it tests, in the lecture's order.
 
-Adding a claim is one module with one `@register(...)` function (imported at the bottom of this file)
+Adding a claim is one module with one `@register(...)` function (imported below)
 and, if it needs runs, one preset. `report` and `figures` iterate `REGISTRY` and never name a claim.
 A claim's judge gets the tidy `Tables` and returns a `Finding`: one `Cell` (verdict, effect, reason)
 per dataset, the tables its verdict rests on, the effects rows behind it and the figures to draw
@@ -8,108 +8,6 @@ from those tables. Claims judged per condition also give a `Cell` per condition,
 at several training-set sizes can answer size by size (`evidence.sizes`).
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Callable
-
-import pandas as pd
-
-from inductive.evidence.stats import Effect
-from inductive.evidence.tables import Tables
-
-NOT_RUN = "not run"  # no runs (or no measurement) that could test the claim on this dataset
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A claim on one dataset: the verdict word, the deciding effect with its interval, and why, in a line."""
-
-    verdict: str
-    effect: str = ""
-    reason: str = ""
-
-
-@dataclass
-class Finding:
-    """What one claim's judge found, over every dataset it had runs for."""
-
-    cells: dict[str, Cell]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # name -> table (saved as claimN_name.csv)
-    effects: list[dict] = field(default_factory=list)              # rows of effects.csv
-    figures: list[tuple[str, str]] = field(default_factory=list)   # (figures.DRAWERS kind, table name)
-    notes: list[str] = field(default_factory=list)
-    spec: ClaimSpec | None = None
-    # (dataset, condition) -> that condition's own cell; the dataset's cell combines them (empty: not judged so)
-    by_condition: dict[tuple[str, str], Cell] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ClaimSpec:
-    """A registered claim: its number in the lecture's order, what it says, and how it is judged."""
-
-    number: int
-    key: str            # short name used in file names (claim3_curves_F1k.png)
-    statement: str      # the claim as one sentence
-    quote: str          # the lecture's words
-    method: str         # how the verdict is reached, in two or three sentences
-    presets: tuple[str, ...]
-    lecture: bool       # False: one of the suite's own controls
-    judge: Callable[[Tables], Finding]
-
-
-REGISTRY: list[ClaimSpec] = []
-
-
-def register(number: int, key: str, statement: str, quote: str, method: str, presets: tuple[str, ...] = (),
-             lecture: bool = True) -> Callable[[Callable[[Tables], Finding]], Callable[[Tables], Finding]]:
-    """Decorator: add the judge function to REGISTRY (kept in number order)."""
-    def add(judge: Callable[[Tables], Finding]) -> Callable[[Tables], Finding]:
-        if any(spec.number == number for spec in REGISTRY):
-            raise ValueError(f"claim number {number} is registered twice")
-        REGISTRY.append(ClaimSpec(number, key, statement, quote, method, presets, lecture, judge))
-        REGISTRY.sort(key=lambda spec: spec.number)
-        return judge
-    return add
-
-
-def judge_all(tables: Tables, datasets: list[str], numbers: list[int] | None = None) -> list[Finding]:
-    """Every registered claim judged (or those `numbers` name: a study's declared claims); datasets without a
-    cell get `not run`."""
-    findings = []
-    for spec in REGISTRY:
-        if numbers is not None and spec.number not in numbers:
-            continue
-        finding = spec.judge(tables)
-        finding.spec = spec
-        finding.cells = {d: finding.cells.get(d, Cell(NOT_RUN, "", _not_run(spec))) for d in datasets}
-        findings.append(finding)
-    return findings
-
-
-def headline_row(rows: list[dict], dataset: str, verdict: str) -> dict | None:
-    """The deciding effect a dataset's cell shows: one whose own verdict is the cell's (the smallest p among
-    them), else the deciding effect with the smallest p."""
-    deciding = [r for r in rows if r["dataset"] == dataset and r["kind"] == "decides"]
-    agreeing = [r for r in deciding if r["verdict"] == verdict] or deciding
-    return min(agreeing, key=lambda r: (r["p"] if r["p"] == r["p"] else 2.0), default=None)
-
-
-def effect_text(row: dict | None) -> str:
-    """'dense - conv_flatten gap at stop +0.077 [+0.066, +0.087]'."""
-    if row is None:
-        return ""
-    effect = Effect(row["mean"], 0.0, row["n"], row["p"], row["test"], row["low"], row["high"])
-    return f"{row['comparison']} {row['measure']} {effect}"
-
-
-def cell_of(rows: list[dict], dataset: str, verdict: str, reasons: list[str]) -> Cell:
-    """A dataset's or a condition's cell: its verdict, the headline of the effect `rows` it rests on, its reasons."""
-    return Cell(verdict, effect_text(headline_row(rows, dataset, verdict)), "; ".join(reasons))
-
-
-def _not_run(spec: ClaimSpec) -> str:
-    return f"no runs for it: run the {' or '.join(spec.presets)} preset" if spec.presets else "no runs for it"
-
-
-from inductive.evidence.claims import invariance, overfitting, structure  # noqa: E402, F401  (they register)
+from inductive.evidence.claims import invariance, overfitting, structure  # noqa: F401  (they register)
+from inductive.evidence.claims.registry import (NOT_RUN, REGISTRY, Cell, ClaimSpec, Finding, cell_of,  # noqa: F401
+                                                effect_text, headline_row, judge_all, register)

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from inductive.evidence import stats
-from inductive.evidence.claims import Cell, Finding, cell_of, register
+from inductive.evidence import roles, stats
+from inductive.evidence.claims.registry import Cell, Finding, cell_of, register
 from inductive.evidence.tables import Tables, per_seed
 
 SMALL = (1, 2, 3)          # pixels: the shifts that decide
 DIRECTIONS = ("x", "y")    # the diagonal moves sqrt(2) times as far: context
 BAND = 0.01
-PAIRS = [("gap", "conv_flatten"), ("gap", "dense"), ("deep_gap", "deep_flatten")]
+COMPARISONS = [roles.POOLED_VS_FLATTEN, roles.POOLED_VS_FULLY_CONNECTED]  # every pair they relate decides
 MEASURES = {"kept correct, 1-3 px": "kept_correct", "accuracy kept, 1-3 px": "accuracy_kept"}
 CONTEXT = {"consistency, 1-3 px (all images)": "consistency_small", "kept correct, 4+ px": "kept_correct_large"}
 
@@ -39,7 +39,8 @@ def per_run(tables: Tables) -> pd.DataFrame:
         clean = group.loc[group["shift"] == 0, "accuracy"].iloc[0]
         small = group[group["shift"].isin(SMALL) & group["direction"].isin(DIRECTIONS)]
         large = group[(group["shift"] > max(SMALL)) & group["direction"].isin(DIRECTIONS)]
-        chance = 1 / float(classes[run_id]) if classes is not None and pd.notna(classes[run_id]) else 0.1
+        # a run that recorded no number of classes has no known chance level, and is never called near it
+        chance = 1 / float(classes[run_id]) if classes is not None and pd.notna(classes[run_id]) else float("nan")
         rows.append({"run_id": run_id, "model": group["model"].iloc[0], "seed": group["seed"].iloc[0],
                      "dataset": group["dataset"].iloc[0], "condition": group["condition"].iloc[0],
                      "clean_accuracy": clean, "chance": chance, "near_chance": clean < 2 * chance,
@@ -51,19 +52,23 @@ def per_run(tables: Tables) -> pd.DataFrame:
 
 
 def by_shift(tables: Tables) -> pd.DataFrame:
-    """Condition x model x shift: mean test accuracy and kept-correct over x and y and seeds (zero fill)."""
+    """Condition x model x shift: mean test accuracy and kept-correct over x and y and seeds (zero fill), and the
+    dataset's number of classes (its chance level is 1 / num_classes)."""
     rows = tables.shifts[(tables.shifts["fill"] == "zero") & tables.shifts["direction"].isin(DIRECTIONS)
                          & tables.shifts["run_id"].isin(tables.completed["run_id"])]
-    return (rows.groupby(["dataset", "condition", "model", "shift"], sort=False)
+    classes = tables.completed.set_index("run_id").get("data.num_classes", pd.Series(dtype=float))
+    return (rows.assign(num_classes=rows["run_id"].map(classes))
+            .groupby(["dataset", "condition", "model", "shift"], sort=False)
             .agg(accuracy=("accuracy", "mean"), kept_correct=("consistency_correct", "mean"),
-                 seeds=("seed", "nunique"))
+                 seeds=("seed", "nunique"), num_classes=("num_classes", "first"))
             .reset_index())
 
 
-def pair_effects(here: pd.DataFrame) -> list[tuple[str, str, list[str], dict[str, stats.Effect]]]:
+def pair_effects(here: pd.DataFrame, pairs: list[tuple[str, str, bool]]
+                 ) -> list[tuple[str, str, list[str], dict[str, stats.Effect]]]:
     """Under one condition: each pair both of whose models ran, its near-chance models and its uncorrected effects."""
     judged = []
-    for more, less in PAIRS:
+    for more, less, _ in pairs:
         if not {more, less} <= set(here["model"]):
             continue
         weak = [m for m in (more, less) if here.loc[here["model"] == m, "near_chance"].any()]
@@ -109,14 +114,16 @@ def judge_condition(dataset: str, condition: str, judged: list, corrected: list[
           "They can however contribute to inductive biases such as increased translation invariance (that is the "
           "same object present in different places in a scene leads to the same representations).",
           "Test images shifted 1-3 px along x and y (zero fill); per run, the fraction of its correct answers kept "
-          "and the fraction of clean accuracy kept; paired by seed, Holm across pairs. Pairs: gap - conv_flatten, "
-          "gap - dense, deep_gap - deep_flatten. Near-chance models (below 2x chance unshifted) are excluded.",
+          "and the fraction of clean accuracy kept; paired by seed, Holm across pairs. Pairs, derived from the models "
+          "run by their roles (`evidence.roles`): " + "; ".join(c.text for c in COMPARISONS) + ". Near-chance models "
+          "(below 2x chance unshifted) are excluded.",
           ("evidence",))
 def invariance(tables: Tables) -> Finding:
     runs = per_run(tables)
     if runs.empty:
         return Finding({})
-    judged = {(dataset, condition): pair_effects(runs[runs["condition"] == condition])
+    pairs = roles.pairs_by_condition(COMPARISONS, tables.completed)
+    judged = {(dataset, condition): pair_effects(runs[runs["condition"] == condition], pairs.get(condition, []))
               for dataset, group in runs.groupby("dataset", sort=False) for condition in group["condition"].unique()}
     # every effect first, then Holm per family (a condition, or all of a dataset's), then the verdicts
     corrected = stats.corrected_by_family({key: deciding(found) for key, found in judged.items()},

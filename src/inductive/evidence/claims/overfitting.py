@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from inductive.evidence import stats
-from inductive.evidence.claims import Finding, cell_of, register
-from inductive.evidence.tables import Tables, ordered_models, per_seed
+from inductive.evidence import roles, stats
+from inductive.evidence.claims.registry import Finding, cell_of, register
+from inductive.evidence.roles import Comparison
+from inductive.evidence.tables import Tables, per_seed
 
 
 @dataclass(frozen=True)
@@ -93,28 +94,27 @@ def per_model_table(pair: pd.DataFrame, condition: str) -> pd.DataFrame:
             .reset_index().assign(condition=condition))
 
 
-def judge_pairs(tables: Tables, claim: int, pairs: list[tuple[str, str]], deciding: list[tuple[str, str]],
-                matched_capacity: bool) -> Finding:
-    """Every pair under every condition that has both. All effects are found first, then Holm corrects the
-    deciding ones within each family (`tables.family`: one condition, or all conditions of a dataset), and
-    only then are verdicts made: per condition, and per dataset combining its conditions."""
+def judge_pairs(tables: Tables, claim: int, comparisons: list[Comparison], matched_capacity: bool) -> Finding:
+    """Every pair of models the `comparisons` relate, under every condition that ran both (`roles.pairs`). All
+    effects are found first, then Holm corrects the deciding ones within each family (`tables.family`: one
+    condition, or all conditions of a dataset), and only then are verdicts made: per condition, and per dataset
+    combining its conditions."""
     done = tables.completed
     matched = done["params_target"].notna() if "params_target" in done else pd.Series(False, index=done.index)
-    judged = {}  # (dataset, condition) -> [(more, less, [(measure, effect, decides)], flags)]
+    judged = {}  # (dataset, condition) -> [(more, less, deciding, [(measure, effect, decides)], flags)]
     for condition in done.loc[matched == matched_capacity, "condition"].unique():
         here = done[done["condition"] == condition]
-        found = [(m, l) for m, l in pairs if {m, l} <= set(here["model"])]
+        found = roles.pairs(comparisons, here)
         if found:
             judged[(here["dataset"].iloc[0], condition)] = [
-                (m, l, *effects_of(pair_runs(tables, condition, m, l), m, l)) for m, l in found]
+                (m, l, d, *effects_of(pair_runs(tables, condition, m, l), m, l)) for m, l, d in found]
     corrected = stats.corrected_by_family(
-        {key: [e for m, l, effs, _ in found if (m, l) in deciding for _, e, d in effs if d]
+        {key: [e for m, l, deciding, effs, _ in found if deciding for _, e, d in effs if d]
          for key, found in judged.items()}, tables.family, tables.alpha)
     rows, per_model, verdict_rows, by_condition = [], [], [], {}
     for (dataset, condition), found in judged.items():
         fixed, verdicts_here = iter(corrected[(dataset, condition)]), []
-        for more, less, effs, flags in found:
-            is_deciding = (more, less) in deciding
+        for more, less, is_deciding, effs, flags in found:
             verdicts, texts = [], []
             for measure, effect, decides in effs:
                 decides = decides and is_deciding
@@ -159,7 +159,7 @@ def curves(tables: Tables, model_table: pd.DataFrame) -> pd.DataFrame:
     keep = tables.completed.merge(model_table[["condition", "model"]].drop_duplicates(), on=["condition", "model"])
     acc = tables.epochs[(tables.epochs["metric"] == "accuracy") & tables.epochs["split"].isin(["train_eval", "val"])]
     out = keep[["run_id", "condition", "model", "seed"]].merge(acc, on="run_id")
-    order = {m: i for i, m in enumerate(ordered_models(out["model"]))}
+    order = {m: i for i, m in enumerate(roles.model_order(keep))}
     return out.sort_values(["condition", "model", "seed", "epoch"], key=lambda s: s.map(order) if s.name == "model"
                            else s).drop(columns="metric").reset_index(drop=True)
 
@@ -168,39 +168,46 @@ METHOD = ("Paired by seed within each condition. Decided on the gap at stop (onl
           "training set) and the gap at matched eval-mode train accuracy; test accuracy and val loss rise are context.")
 
 
+def compares(*comparisons: Comparison) -> str:
+    """The roles a claim compares, for its method text."""
+    return " Pairs, derived from the models run by their roles (`evidence.roles`): " + "; ".join(
+        c.text for c in comparisons) + "."
+
+
+CONV_VS_DENSE = [roles.FULLY_CONNECTED_VS_CONV]
+FLATTEN_VS_GAP = [roles.FLATTEN_VS_POOLED]
+SHARING = [roles.LOCAL_VS_CONV, roles.FULLY_CONNECTED_VS_LOCAL]
+MATCHED = [roles.FULLY_CONNECTED_VS_CONV, roles.FULLY_CONNECTED_VS_LOCAL]
+
+
 @register(3, "conv_vs_dense", "Conv architectures overfit less than fully connected ones",
           "From this perspective, convolutional layers introduce weight sharing that acts in a regularizing way. "
           "Indeed convolutional architectures lead to less overfitting than fully connected architectures.",
-          METHOD + " Deciding pairs: dense - conv_flatten and dense - gap (the lecture's nets); dense - deep_* are "
-          "context.", ("evidence",))
+          METHOD + compares(*CONV_VS_DENSE), ("evidence",))
 def conv_vs_dense(tables: Tables) -> Finding:
-    deciding = [("dense", "conv_flatten"), ("dense", "gap")]
-    return judge_pairs(tables, 3, deciding + [("dense", "deep_flatten"), ("dense", "deep_gap")], deciding, False)
+    return judge_pairs(tables, 3, CONV_VS_DENSE, False)
 
 
 @register(7, "gap_vs_flatten", "Global average pooling overfits less than flattening",
           "[...] the fully connected layer will have fewer weights, leading to less overfitting.",
-          METHOD + " Deciding pairs: conv_flatten - gap (as the lecture builds them) and deep_flatten - deep_gap "
-          "(twins on a trunk where both heads fit).", ("evidence",))
+          METHOD + compares(*FLATTEN_VS_GAP) + " Every such pair decides: the lecture's twins, and twins on a deeper "
+          "trunk where both heads can fit.", ("evidence",))
 def gap_vs_flatten(tables: Tables) -> Finding:
-    pairs = [("conv_flatten", "gap"), ("deep_flatten", "deep_gap")]
-    return judge_pairs(tables, 7, pairs, pairs, False)
+    return judge_pairs(tables, 7, FLATTEN_VS_GAP, False)
 
 
 @register(8, "weight_sharing", "Control: weight sharing, not only locality, reduces overfitting",
           "From this perspective, convolutional layers introduce weight sharing that acts in a regularizing way.",
-          METHOD + " `local` has conv_flatten's receptive fields and widths but its own kernel at every position: "
-          "local - conv_flatten isolates weight sharing and decides; dense - local (locality) is context.",
-          ("evidence",), lecture=False)
+          METHOD + compares(*SHARING) + " A locally connected net has its conv twin's receptive fields and widths "
+          "but its own kernel at every position, so the twins isolate weight sharing.", ("evidence",), lecture=False)
 def weight_sharing(tables: Tables) -> Finding:
-    return judge_pairs(tables, 8, [("local", "conv_flatten"), ("dense", "local")], [("local", "conv_flatten")], False)
+    return judge_pairs(tables, 8, SHARING, False)
 
 
 @register(9, "matched_capacity", "Control: at equal parameter counts, conv architectures still overfit less than dense",
           "Indeed convolutional architectures lead to less overfitting than fully connected architectures.",
           METHOD + " Only conditions whose models were sized to one parameter count (model.target_params or "
-          "match_params_of), so the difference is the architecture's bias, not its capacity.",
+          "match_params_of), so the difference is the architecture's bias, not its capacity." + compares(*MATCHED),
           ("evidence_matched", "matched_params"), lecture=False)
 def matched_capacity(tables: Tables) -> Finding:
-    deciding = [("dense", "conv_flatten"), ("dense", "gap")]
-    return judge_pairs(tables, 9, deciding + [("dense", "local")], deciding, True)
+    return judge_pairs(tables, 9, MATCHED, True)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from inductive import arithmetic
-from inductive.evidence.claims import NOT_RUN, Cell, Finding, register
+from inductive.evidence import roles
+from inductive.evidence.claims.registry import NOT_RUN, Cell, Finding, register
 from inductive.evidence.stats import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from inductive.evidence.tables import Tables
 
@@ -27,6 +28,14 @@ def layers_of(tables: Tables) -> pd.DataFrame:
     merged = tables.layers.merge(tables.runs[["run_id", "model", "dataset", "condition", "model.kernel_size"]],
                                  on="run_id")
     return merged.drop_duplicates(["dataset", "condition", "model", "position"]).reset_index(drop=True)
+
+
+def dataset_pairs(runs: pd.DataFrame, dataset: str, comparison: roles.Comparison) -> list[tuple[str, str]]:
+    """The deciding pairs `comparison` relates among a dataset's models (`roles.pairs`, condition by condition;
+    layer counts depend on neither the seed nor the status, so every run counts)."""
+    here = runs[runs["dataset"] == dataset]
+    found = [pair for _, group in here.groupby("condition", sort=False) for pair in roles.pairs([comparison], group)]
+    return list(dict.fromkeys((more, less) for more, less, decides in found if decides))
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -71,19 +80,23 @@ def conv_params(tables: Tables) -> Finding:
                               f"{len(group)} conv layers; dense on the same input and output needs "
                               f"{_span(group['ratio'])} the parameters"
                               + (f"; {mismatch} recorded counts differ from the closed form" if mismatch else ""))
-    return Finding(cells, {"layers": table}, figures=[("ratios", "layers")], notes=whole_model_notes(lay))
+    return Finding(cells, {"layers": table}, figures=[("ratios", "layers")], notes=whole_model_notes(lay, tables.runs))
 
 
-def whole_model_notes(lay: pd.DataFrame) -> list[str]:
-    """Where the per-layer saving does not carry to the whole model: conv_flatten's dense layer after the flatten."""
+def whole_model_notes(lay: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
+    """Where the per-layer saving does not carry to the whole model: a conv net with a flatten head against the
+    dense net of its depth, when the Dense layer after the flatten makes the conv net the larger."""
     notes = []
     totals = lay.drop_duplicates(["dataset", "model", "position"]).groupby(["dataset", "model"])["trainable"].sum()
     for dataset in lay["dataset"].unique():
-        if (dataset, "dense") in totals and (dataset, "conv_flatten") in totals:
-            dense, conv = totals[(dataset, "dense")], totals[(dataset, "conv_flatten")]
+        heads = {m: r.head for m, r in roles.roles_by_model(runs[runs["dataset"] == dataset]).items()}
+        for fully, conv_model in dataset_pairs(runs, dataset, roles.FULLY_CONNECTED_VS_CONV):
+            if heads.get(conv_model) != "flatten" or (dataset, fully) not in totals or (dataset, conv_model) not in totals:
+                continue
+            dense, conv = totals[(dataset, fully)], totals[(dataset, conv_model)]
             if conv > dense:
-                notes.append(f"{dataset}: each conv layer is far smaller than its dense equivalent, yet the conv_flatten "
-                             f"model as a whole has {conv / dense:.1f}x the dense model's parameters ({conv:,} vs "
+                notes.append(f"{dataset}: each conv layer is far smaller than its dense equivalent, yet the {conv_model} "
+                             f"model as a whole has {conv / dense:.1f}x the {fully} model's parameters ({conv:,} vs "
                              f"{dense:,}): the Dense layer after the flatten holds most of them. Weight sharing saves "
                              "parameters per layer, not per architecture.")
     return notes
@@ -149,15 +162,15 @@ def _head_rows(group: pd.DataFrame, flatten_model: str, pooled_model: str) -> li
           "In convolutional architectures, global average pooling is preferred over flattening feature maps [...]. "
           "The reason is that the resulting dimensionality is much smaller and thus the fully connected layer "
           "will have fewer weights",
-          "Weights after the head (flatten or global average pooling) of twin models that share a conv trunk: "
-          "conv_flatten vs gap as the lecture builds them, deep_flatten vs deep_gap (both linear classifiers).",
+          "Weights after the head (flatten or global average pooling) of twin models that share a conv trunk, the "
+          "pairs derived by their roles (`evidence.roles`): " + roles.FLATTEN_VS_POOLED.text + ".",
           ("evidence",))
 def head_weights(tables: Tables) -> Finding:
     lay = layers_of(tables)
     rows, cells = [], {}
     for dataset, group in lay.groupby("dataset", sort=False):
         ratios = []
-        for pair in (("conv_flatten", "gap"), ("deep_flatten", "deep_gap")):
+        for pair in dataset_pairs(tables.runs, dataset, roles.FLATTEN_VS_POOLED):
             found = _head_rows(group, *pair)
             if found:
                 rows += [{"dataset": dataset, "pair": f"{pair[0]} / {pair[1]}", **r} for r in found]
