@@ -394,3 +394,14 @@ def test_a_killed_study_keeps_what_finished_resumes_the_cut_job_and_reads(tiny_n
     assert "fashion_mnist n=200: 4 done, 0 started, 0 failed, 0 missing" in status.stdout
 
     read_and_check_report(path, work)
+
+
+def test_a_copied_study_that_kept_its_results_line_is_refused(tmp_path, work):
+    """Catches a copy of a reference study sharing its results folder: its plan would count the reference's kept
+    jobs as its own done jobs."""
+    copied = yaml.safe_load((Path(__file__).parents[1] / "configs" / "study" / "data_size.yaml").read_text())
+    path = write_study(tmp_path, copied, name="my_question")
+    line = assert_refused(study("plan", path, cwd=work), work, "data_size")
+    assert "results" in line
+    del copied["results"]
+    assert study("plan", write_study(tmp_path, copied, name="my_question"), cwd=work).returncode == 0

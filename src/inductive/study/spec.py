@@ -330,6 +330,24 @@ def check_jobs(study: Study, extra: list[str] = ()) -> None:
                 raise ConfigError(f"{study.path}: job {job.key}: {err}") from None
 
 
+def shared_results(study: Study) -> None:
+    """Refuse a study whose results folder another study file in configs/study/ uses too (a copied file that kept
+    its `results:` line): their kept jobs share names, so each would take the other's for its own."""
+    mine = Path(study.results or f"results/studies/{study.name}").resolve()
+    for other in sorted(study_dir().glob("*.yaml")):
+        if other.resolve() == study.path.resolve():
+            continue
+        try:
+            raw = yaml.safe_load(other.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError):
+            continue
+        theirs = raw.get("results") if isinstance(raw, dict) else None
+        if Path(theirs if isinstance(theirs, str) else f"results/studies/{other.stem}").resolve() == mine:
+            raise ConfigError(f"{study.path}: results={study.results or mine} is where {other.stem} keeps its jobs "
+                              f"too: give this study its own folder (delete its `results:` line to use "
+                              f"results/studies/{study.name})")
+
+
 def load(name: str, check_configs: bool = True, extra: list[str] = ()) -> Study:
     path = find(name)
     try:
@@ -337,6 +355,7 @@ def load(name: str, check_configs: bool = True, extra: list[str] = ()) -> Study:
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as err:  # ValueError: a date like 2026-13-45
         raise ConfigError(f"{path}: not a readable YAML file ({type(err).__name__}: {str(err).splitlines()[0]})") from None
     study = parse(raw, path.stem, path)
+    shared_results(study)
     if check_configs:
         check_jobs(study, [o for o in extra if not o.startswith("hydra")])
     return study
