@@ -275,5 +275,5 @@ def test_runs_read_outside_a_study_are_labelled_exploratory_with_what_they_break
     """Catches a report judging non-protocol runs as protocol runs: three seeds sharing one split are named."""
     text = (built / "report.md").read_text()  # a sweep of three seeds, read by `python -m inductive.report`
     label = text.index("**Exploratory**")
-    assert label < text.index("| # | claim |")
+    assert label < text.index("| # | claim |") < text.index("| condition | breaks |")
     assert "too few seeds (3 of a model" in text

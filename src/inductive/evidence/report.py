@@ -149,8 +149,9 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
                         *([f"{len(tables.not_started)} never started"] if tables.not_started else [])])
     lines = [f"# {title}", "",
              *([note.strip(), ""] if note.strip() else []),
-             *(exploratory_lines(runs) if exploratory else []),
+             *(exploratory_label() if exploratory else []),
              markdown_table(summary_table(findings, datasets)), "",
+             *(protocol_lines(runs) if exploratory else []),
              *answer,
              "Why:", "", *reasons(findings, datasets), "",
              "![claims at a glance](glance.png)", "", "![effects at a glance](glance_effects.png)", "",
@@ -204,14 +205,16 @@ def protocol_breaks(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["condition", "breaks"])
 
 
-def exploratory_lines(runs: pd.DataFrame) -> list[str]:
-    """The label a report of runs read outside a study carries, beside its verdict table."""
+def exploratory_label() -> list[str]:
+    """The label a report of runs read outside a study carries, above its verdict table."""
+    return ["**Exploratory**: these runs were read outside a study (`python -m inductive.study`), so no verdict "
+            "here was registered before its runs; treat each as a lead to test in a study, not a finding.", ""]
+
+
+def protocol_lines(runs: pd.DataFrame) -> list[str]:
+    """Under the verdict table of an exploratory report: which protocol conditions its runs break."""
     breaks = protocol_breaks(runs)
-    lines = ["**Exploratory**: these runs were read outside a study (`python -m inductive.study`), so no verdict "
-             "here was registered before its runs; treat each as a lead to test in a study, not a finding."]
-    if not breaks.empty:
-        lines += ["", "Where they break the evidence protocol:", "", markdown_table(breaks)]
-    return lines + [""]
+    return [] if breaks.empty else ["Where these runs break the evidence protocol:", "", markdown_table(breaks), ""]
 
 
 def headline_effects(findings: list[Finding]) -> pd.DataFrame:
