@@ -42,7 +42,7 @@ def one_run(model: str, seed: int, policy: str, opts: dict[str, int], extra: lis
     history = pd.read_csv(out / f"{model}_{seed}_{policy}" / "history.csv")
     return {"model": model, "seed": seed, "policy": summary["device"]["precision"],
             "epoch_s": float(history["epoch_time_s"].iloc[1:].median()),
-            "val_accuracy": summary["final"]["val_accuracy"], "gap": summary["final"]["eval_gap"]}
+            "val_accuracy": summary["final"]["val_accuracy"], "accuracy_gap": summary["final"]["accuracy_gap"]}
 
 
 def main(argv: list[str]) -> int:
@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
     for model, group in table.groupby("model", sort=False):
         by = {p: g.set_index("seed") for p, g in group.groupby("policy")}
         f32, low = by["float32"], by[chosen]
-        acc, gap = (paired_effect(low[c], f32[c]) for c in ("val_accuracy", "gap"))
+        acc, gap = (paired_effect(low[c], f32[c]) for c in ("val_accuracy", "accuracy_gap"))
         safe &= all(-SAFE < e.low and e.high < SAFE for e in (acc, gap))
         lines.append({"model": model, "epoch_s float32": f32["epoch_s"].median(), f"epoch_s {chosen}":
                       low["epoch_s"].median(), "speed-up": f32["epoch_s"].median() / low["epoch_s"].median(),

@@ -163,8 +163,8 @@ def fake_sweep(tmp_path_factory) -> Callable[..., Path]:
 
 def whole_record(**fields) -> dict:
     """A completed run's summary.json with everything the record schema asks of one, `fields` replaced."""
-    at = {"epoch": 2, "train_loss": 0.05, "train_accuracy": 0.99, "val_loss": 0.3, "val_accuracy": 0.9,
-          "accuracy_gap": 0.09, "loss_gap": 0.25, "train_eval_loss": 0.04, "train_eval_accuracy": 0.995, "eval_gap": 0.095}
+    at = {"epoch": 2, "train_loss": 0.04, "train_accuracy": 0.995, "train_loss_running": 0.05,
+          "train_accuracy_running": 0.99, "val_loss": 0.3, "val_accuracy": 0.9, "accuracy_gap": 0.095, "loss_gap": 0.26}
     record = {"status": "completed", "error": None, "model": "dense", "dataset": "fashion_mnist", "seed": 0,
               "config": {"data": {"name": "fashion_mnist", "image_shape": [28, 28, 1], "train_size": 1000},
                          "model": {"name": "dense"}, "trainer": {"learning_rate": 0.001}, "seed": 0},

@@ -42,7 +42,7 @@ def test_tables_are_tidy_and_saved_as_csv_and_parquet(built):
     runs = pd.read_csv(built / "runs.csv")
     assert len(runs) == 12 and set(runs["condition"]) == {"F1k"}
     epochs = pd.read_parquet(built / "epochs.parquet")
-    assert set(epochs["split"]) == {"train", "train_eval", "val"} and epochs["epoch"].min() == 1
+    assert set(epochs["split"]) == {"train", "train_running", "val"} and epochs["epoch"].min() == 1
     effects = pd.read_csv(built / "effects.csv")
     assert {"claim", "comparison", "measure", "kind", "mean", "low", "high", "p", "verdict"} <= set(effects.columns)
 
@@ -262,7 +262,7 @@ def test_the_sweep_summary_has_every_job_in_order(fake_sweep, capsys):
     SweepSummary().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}}))
     table = pd.read_csv(sweep / SWEEP_TABLE)
     assert list(table["job"].str.split("_").str[0].astype(int)) == list(range(8))
-    assert set(table["status"]) == {"completed"} and table["gap"].notna().all()
+    assert set(table["status"]) == {"completed"} and table["test_gap"].notna().all()
     assert f"python -m inductive.report {sweep}" in capsys.readouterr().out
 
 

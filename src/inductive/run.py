@@ -27,9 +27,9 @@ log = logging.getLogger("inductive")
 def result_table(summary: Summary) -> str:
     final = summary.final.values() if summary.final else {}
     row = {"model": summary.model, "data": summary.dataset, "seed": summary.seed,
-           "params": f"{summary.params.trainable or 0:,}", "train_acc": final.get("train_accuracy"),
-           "val_acc": final.get("val_accuracy"), "gap": final.get("accuracy_gap"),
-           "test_acc": summary.test.get("accuracy"), "time_s": summary.time.get("total_s"), "status": summary.status}
+           "params": f"{summary.params.trainable or 0:,}", "train_accuracy": final.get("train_accuracy"),
+           "val_accuracy": final.get("val_accuracy"), "accuracy_gap": final.get("accuracy_gap"),
+           "test_accuracy": summary.test.get("accuracy"), "time_s": summary.time.get("total_s"), "status": summary.status}
     return pd.DataFrame([row]).to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 

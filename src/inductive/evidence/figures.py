@@ -70,10 +70,10 @@ def curves(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         for ax, model in zip(axes.flat, models):
             color = model_color(model)
             for _, run in table[table["model"] == model].groupby("run_id"):
-                for split, style in (("train_eval", "--"), ("val", "-")):
+                for split, style in (("train", "--"), ("val", "-")):
                     part = run[run["split"] == split]
                     ax.plot(part["epoch"], part["value"], style, color=color, linewidth=1.4, alpha=0.8)
-                last = run[run["split"] == "train_eval"].tail(1)
+                last = run[run["split"] == "train"].tail(1)
                 ax.plot(last["epoch"], last["value"], "|", color="black", markersize=12)
             ax.set_title(model_label(model), color=color)
         for ax in axes.flat[len(models):]:

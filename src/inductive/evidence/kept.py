@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from inductive.errors import ReportError
+from inductive.training.metric_names import upgrade_epochs, upgrade_runs
 from inductive.training.record_schema import KEPT_COLUMNS, check_kept_rows, check_kept_runs
 
 TABLE_NAMES = ("runs", "epochs", "layers", "shifts")
@@ -37,8 +38,9 @@ def is_tables_folder(path: Path) -> bool:
 
 
 def read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """runs, epochs, layers and shifts as a report saved them, without the columns derived over a whole report.
-    A table that cannot be read or lacks a column is refused naming the file; a malformed row is not."""
+    """runs, epochs, layers and shifts as a report saved them, without the columns derived over a whole report,
+    in today's metric names (`metric_names`: tables kept before them are upgraded). A table that cannot be read or
+    lacks a column is refused naming the file; a malformed row is not."""
     tables = []
     for name in TABLE_NAMES:
         path = table_file(folder, name)
@@ -51,7 +53,7 @@ def read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
             raise ReportError(f"{path} lacks columns {missing}: give a folder written by `python -m inductive.report`")
         tables.append(table)
     runs, epochs, layers, shifts = tables
-    runs = check_kept_runs(runs, folder)
+    runs, epochs = check_kept_runs(upgrade_runs(runs), folder), upgrade_epochs(epochs)
     notes: dict[str, list[str]] = {}
     checked = []
     for name, table in (("epochs", epochs), ("layers", layers), ("shifts", shifts)):

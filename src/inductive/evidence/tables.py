@@ -42,7 +42,7 @@ CONDITION_KEYS = ("dataset", "train_size", "trainer.stop", "trainer.epochs", "tr
                   "trainer.fit.min_delta", "precision", "trainer.early_stopping.enabled", "data.val_size",
                   "data.normalize", "params_target")
 # Columns every claim may read: present (as NaN) even when no run recorded them.
-EXPECTED_COLUMNS = ("test_accuracy", "test_gap", "val_loss_rise", "final_train_accuracy", "final_train_eval_accuracy",
+EXPECTED_COLUMNS = ("test_accuracy", "test_gap", "val_loss_rise", "final_train_accuracy", "final_train_accuracy_running",
                     "params_target", "model.kernel_size", "data.num_classes", "trainer.fit.accuracy")
 DATASET_LETTERS = {"fashion_mnist": "F", "mnist": "M", "cifar10": "C"}
 

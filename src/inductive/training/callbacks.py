@@ -16,7 +16,7 @@ import tensorflow as tf
 from inductive.training import folders
 from inductive.training.record import write_json_atomic
 
-TRAIN_EVAL = "train_eval"  # history.csv columns train_eval_loss, train_eval_accuracy; the epochs table's split
+TRAIN_EVAL = "train_eval"  # history.csv columns train_eval_*; the tables call them train_* (metric_names)
 
 
 class EpochClock(keras.callbacks.Callback):

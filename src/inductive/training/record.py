@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from inductive.training.metric_names import metrics_at
+
 if TYPE_CHECKING:
     import keras
 
@@ -92,28 +94,17 @@ def device_info() -> dict[str, Any]:
             "tensorflow": tf.__version__, "keras": keras.__version__}
 
 
-def _metrics_at(history: pd.DataFrame, row: int) -> dict[str, float]:
-    at = history.iloc[row]
-    metrics = {"epoch": int(at["epoch"]), "train_loss": float(at["loss"]), "train_accuracy": float(at["accuracy"]),
-               "val_loss": float(at["val_loss"]), "val_accuracy": float(at["val_accuracy"]),
-               "accuracy_gap": float(at["accuracy"] - at["val_accuracy"]),
-               "loss_gap": float(at["val_loss"] - at["loss"])}
-    if "train_eval_accuracy" in history:  # eval-mode fit of the training set at the epoch's end
-        metrics |= {"train_eval_loss": float(at["train_eval_loss"]),
-                    "train_eval_accuracy": float(at["train_eval_accuracy"]),
-                    "eval_gap": float(at["train_eval_accuracy"] - at["val_accuracy"])}
-    return metrics
-
-
 def history_metrics(history: pd.DataFrame) -> dict[str, Any]:
     """Final and best-validation-accuracy metrics with their generalization gaps.
 
-    accuracy_gap = train - val accuracy; loss_gap = val - train loss: both grow with overfitting.
+    In the suite's vocabulary (`metric_names`): accuracy_gap = train - val accuracy and loss_gap = val - train
+    loss, from the eval-mode train numbers; both grow with overfitting.
     """
     if history.empty:
         return {"epochs_run": 0, "final": None, "best": None}
     best = int(np.nanargmax(history["val_accuracy"].to_numpy())) if history["val_accuracy"].notna().any() else -1
-    return {"epochs_run": len(history), "final": _metrics_at(history, -1), "best": _metrics_at(history, best)}
+    return {"epochs_run": len(history), "final": metrics_at(history.iloc[-1]),
+            "best": metrics_at(history.iloc[best])}
 
 
 def stop_record(history: pd.DataFrame, trainer: Any) -> dict[str, Any]:

@@ -20,14 +20,12 @@ from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from yaml import YAMLError
 
+from inductive.training.metric_names import HISTORY_METRICS, upgrade_metrics
 from inductive.training.record import HISTORY, SHIFT, SHIFT_COLUMNS, SUMMARY
 
 STATUSES = ("running", "completed", "diverged", "failed", "incomplete")  # incomplete: a stand-in, never written
 SEED_MAX = 2**32 - 1  # NumPy's seeds
-# history.csv column -> (split, metric) of the epochs table
-METRICS = {"loss": ("train", "loss"), "accuracy": ("train", "accuracy"),
-           "train_eval_loss": ("train_eval", "loss"), "train_eval_accuracy": ("train_eval", "accuracy"),
-           "val_loss": ("val", "loss"), "val_accuracy": ("val", "accuracy")}
+METRICS = HISTORY_METRICS  # history.csv column -> (split, metric) of the epochs table
 
 Count = Annotated[int, Field(ge=0)]
 Seed = Annotated[int, Field(ge=0, le=SEED_MAX)]
@@ -41,19 +39,24 @@ class Section(BaseModel):
 
 class Metrics(Section):
     """`final` and `best` (`record.history_metrics`): the epoch (0-based, as Keras counts) and numbers (NaN where
-    a loss diverged); runs before eval-mode train metrics existed lack train_eval_* and eval_gap."""
+    a loss diverged), named as `metric_names` says; a record written under the old names is upgraded on the way in.
+    Runs before eval-mode train metrics existed have only the running means, and no gaps."""
 
     epoch: Count
     train_loss: float | None = None
     train_accuracy: float | None = None
+    train_loss_running: float | None = None
+    train_accuracy_running: float | None = None
     val_loss: float | None = None
     val_accuracy: float | None = None
     accuracy_gap: float | None = None
     loss_gap: float | None = None
-    train_eval_loss: float | None = None
-    train_eval_accuracy: float | None = None
-    eval_gap: float | None = None
     __pydantic_extra__: dict[str, float] = Field(init=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, raw: Any) -> Any:
+        return upgrade_metrics(raw) if isinstance(raw, dict) else raw
 
     def values(self) -> dict[str, float]:
         """The numbers the record holds, in its order (absent ones left out)."""
@@ -62,7 +65,7 @@ class Metrics(Section):
     @property
     def fit_accuracy(self) -> float | None:
         """Train accuracy where it stopped: eval mode, or Keras's running mean for runs that predate it."""
-        return self.train_eval_accuracy if "train_eval_accuracy" in self.model_fields_set else self.train_accuracy
+        return self.train_accuracy if "train_accuracy" in self.model_fields_set else self.train_accuracy_running
 
 
 class Layer(Section):

@@ -78,12 +78,14 @@ def job_row(run_dir: Path) -> dict[str, Any]:
     train = final.fit_accuracy if final is not None else None
     return {"job": run_dir.name, "status": summary.status, "model": summary.model, "seed": summary.seed,
             "params": summary.params.trainable, "stop": summary.stop.reason, "epochs": summary.epochs_run,
-            "train_acc": train, "val_acc": final.val_accuracy if final is not None else None, "test_acc": test,
-            "gap": None if train is None or test is None else train - test, "time_s": summary.time.get("total_s")}
+            "train_accuracy": train, "val_accuracy": final.val_accuracy if final is not None else None,
+            "test_accuracy": test, "test_gap": None if train is None or test is None else train - test,
+            "time_s": summary.time.get("total_s")}
 
 
 def sweep_table(sweep_dir: Path) -> pd.DataFrame:
-    """One row per job folder below `sweep_dir` (train_acc is eval-mode where recorded; gap = train - test)."""
+    """One row per job folder below `sweep_dir`; metrics named as everywhere (`metric_names`: train_accuracy is the
+    eval-mode one, test_gap = train_accuracy - test_accuracy)."""
     run_dirs = [d for d in find_run_dirs([sweep_dir]) if d != sweep_dir]
     rows = [job_row(d) for d in run_dirs]
     rows += [{"job": f"({overrides})", "status": "not started"} for overrides in never_started(sweep_dir, run_dirs)]

@@ -2,7 +2,7 @@
 
 `tensorboard --logdir <sweep folder>` then lists every run in the HParams table and the parallel
 coordinates view: the settings that differ between runs (model, dataset, seed, widths, learning rate,
-precision, training-set size) against the results (final and best validation accuracy, eval-mode
+precision, training-set size) against the results (final and best validation accuracy, the accuracy
 gap, test accuracy). Needs the `tensorboard` package (`pip install -e ".[tensorboard]"`).
 """
 
@@ -16,7 +16,7 @@ import keras
 
 LOG_DIR = "tensorboard"
 METRICS = {"final_val_accuracy": ("final", "val_accuracy"), "best_val_accuracy": ("best", "val_accuracy"),
-           "eval_gap": ("final", "eval_gap"), "test_accuracy": ("test", "accuracy")}
+           "accuracy_gap": ("final", "accuracy_gap"), "test_accuracy": ("test", "accuracy")}
 
 
 def callback(run_dir: Path) -> keras.callbacks.TensorBoard:
