@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from inductive.errors import ConfigError
-from inductive.study import record, spec
+from inductive.study import record, spec, store
 from inductive.study.__main__ import main
 
 COLUMNS = ["number", "claim", "dataset", "train_size", "verdict", "effect"]
@@ -77,3 +77,66 @@ def test_a_study_over_several_sizes_is_of_record_at_the_sizes_its_record_names()
     assert out == {1000: "(replication) replicated effect", 4000: "(data size) large effect"}
     tables = record.record_tables(reads)
     assert "At 1,000 training images:" in tables and "At 4,000 training images:" in tables
+
+
+@pytest.fixture
+def sizes_read(tmp_path) -> record.Read:
+    """data_size with its tables in tmp_path: Fashion-MNIST kept whole and read (its report's size_verdicts.csv,
+    claim 8 judged at 1,000 and 4,000 only), 3 of MNIST's jobs kept, none of CIFAR-10's."""
+    study = dataclasses.replace(spec.load("data_size", check_configs=False), results=str(tmp_path / "data_size"))
+    place = store.Place.of(study)
+    for job in [*study.jobs_of("fashion_mnist"), *study.jobs_of("mnist")[:3]]:
+        place.kept_dir(job).mkdir(parents=True)
+        (place.kept_dir(job) / "runs.csv").write_text("time_total_s\n60\n")
+    judged = [(3, 1000, "supported"), (3, 4000, "inconclusive"), (3, 16000, "contradicted"), (8, 1000, "supported"),
+              (8, 4000, "contradicted")]
+    (place.results / "report").mkdir()
+    pd.DataFrame([{"claim": f"{n}. claim {n}", "dataset": "Fashion-MNIST", "train_size": float(size),
+                   "condition": f"F{size // 1000}k", "verdict": word, "effect": f"{word} effect"}
+                  for n, size, word in judged]).to_csv(place.results / "report" / "size_verdicts.csv", index=False)
+    return record.read_state(study)
+
+
+def by_size_rows(table: str) -> dict[tuple[str, str], list[str]]:
+    """(claim number, dataset) -> the cells at each size."""
+    rows = [line.strip("|").split(" | ") for line in table.splitlines()[2:]]
+    return {(row[0].split(".")[0].strip(), row[1]): [cell.strip() for cell in row[2:]] for row in rows}
+
+
+def test_the_by_size_table_states_each_claim_at_each_size_read_or_how_far_its_study_is(sizes_read):
+    """Read verdicts where data_size has read a dataset whole, its kept jobs where not; the 1,000-image verdicts of
+    record with data_size's own beside them as a check."""
+    assert sizes_read.whole == ["fashion_mnist"]
+    replication = spec.load("evidence_replication", check_configs=False)
+    replicated = read(replication, verdicts("supported", claims=(3, 8), datasets=("fashion_mnist", "mnist", "cifar10")))
+    table = record.by_size_table([replicated, sizes_read])
+    assert table.splitlines()[0] == "| claim | dataset | 1,000 | 4,000 | 16,000 |"
+    rows = by_size_rows(table)
+    assert {number for number, _ in rows} == {"3", "5", "7", "8"}  # the claims data_size gives of record
+    assert rows["3", "Fashion-MNIST"] == ["**supported** (replication); check: **supported** (data size)",
+                                          "**inconclusive** (data size)", "**contradicted** (data size)"]
+    assert rows["8", "Fashion-MNIST"][2] == "not judged (data size)"
+    assert rows["3", "MNIST"] == ["**supported** (replication); check: running, 3 of 85 jobs kept (data size)",
+                                  "running, 3 of 85 jobs kept (data size)", "running, 3 of 85 jobs kept (data size)"]
+    assert rows["3", "CIFAR-10"][1:] == ["not run yet, 0 of 85 jobs kept (data size)"] * 2
+    assert rows["5", "MNIST"][0] == "not judged (replication); check: running, 3 of 85 jobs kept (data size)"
+
+
+def test_record_writes_the_by_size_table_and_leaves_the_1000_image_table_as_it_was(sizes_read, tmp_path, monkeypatch):
+    replication = spec.load("evidence_replication", check_configs=False)
+    replicated = read(replication, verdicts("supported", claims=(3, 8), datasets=("fashion_mnist", "mnist")))
+    reads = {r.study.name: r for r in (replicated, sizes_read)}
+    monkeypatch.setattr(record, "studies_in", lambda folder: [r.study for r in reads.values()])
+    monkeypatch.setattr(record, "read_state", lambda study: reads[study.name])
+    template = tmp_path / "README.template.md"
+    template.write_text("# Verdicts\n\n<!-- record -->\n\n## By size\n\n<!-- by size -->\n")
+    text = record.write(template).read_text()
+    before = record.record_tables([replicated])  # the table of record before data_size read a dataset
+    assert f"At 1,000 training images:\n\n{before}\n\nAt 4,000 training images:" in text
+    assert text.endswith("## By size\n\n" + record.by_size_table(list(reads.values())) + "\n")
+    assert "<!--" not in text
+
+
+def test_without_a_claim_of_record_at_two_sizes_there_is_no_by_size_table():
+    replication = spec.load("evidence_replication", check_configs=False)
+    assert record.by_size_table([read(replication, verdicts("supported"))]).startswith("No study gives")

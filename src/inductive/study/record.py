@@ -7,8 +7,10 @@ and two studies that do not replace one another are an error: the files must say
 comes from saved tables: each report's glance.csv (size_verdicts.csv for a study over several training sizes) and
 the kept jobs' runs.csv.
 
-Template placeholders: `<!-- record -->` the verdicts of record, `<!-- claims NAME -->` study NAME's own verdicts,
-`<!-- studies -->` one row per study: its design and, per dataset, its report and jobs.
+Template placeholders: `<!-- record -->` the verdicts of record, `<!-- by size -->` the same for each claim that a
+study gives of record at more than one training size, one column per size (with each study's check beside them and
+each registered but unread dataset's progress), `<!-- claims NAME -->` study NAME's own verdicts, `<!-- studies -->`
+one row per study: its design and, per dataset, its report and jobs.
 
 The repository's README.md shows the verdicts of record too, in brief (the verdict and the study that gave it),
 between its `<!-- verdicts -->` and `<!-- end verdicts -->` lines: `update_readme` rewrites only those lines.
@@ -24,11 +26,13 @@ from pathlib import Path
 import pandas as pd
 
 from inductive.errors import ConfigError
+from inductive.evidence.claims import REGISTRY
 from inductive.evidence.style import DATASET_NAMES
 from inductive.study import reading, spec, store
 from inductive.study.spec import Study
 
-PLACEHOLDER = re.compile(r"<!-- (record|studies|claims ([A-Za-z0-9_.-]+)) -->")
+PLACEHOLDER = re.compile(r"<!-- (record|by size|studies|claims ([A-Za-z0-9_.-]+)) -->")
+STUDY_MARK = re.compile(r"\([^)]*\)")  # "(replication)": how `of_record` marks the study a verdict is from
 
 
 @dataclass
@@ -182,6 +186,73 @@ def record_tables(reads: list[Read]) -> str:
     return size_tables(record) if not record.empty else "Not decided yet: no study has read a dataset whole."
 
 
+def sizes_of_record(study: Study) -> list[int | None]:
+    """The training sizes at which the claims of a study's `record` are of record: those it names, else all it ran."""
+    return list(study.train_sizes if study.record.train_sizes is None else study.record.train_sizes)
+
+
+def _at(table: pd.DataFrame, number: int, dataset: str, size: int | None) -> pd.DataFrame:
+    same_size = table["train_size"].isna() if size is None else table["train_size"] == size
+    return table[(table["number"] == number) & (table["dataset"] == dataset) & same_size]
+
+
+def progress(r: Read, dataset: str) -> str:
+    """How far a study is with a dataset it has not read: its jobs kept, since a dataset is read only whole."""
+    mine = [s for s in r.found if s.job.dataset == dataset]
+    done = sum(s.state == "done" for s in mine)
+    if done == len(mine):
+        return f"all {done} jobs kept, not read yet"
+    return f"running, {done} of {len(mine)} jobs kept" if done else f"not run yet, 0 of {len(mine)} jobs kept"
+
+
+def said(r: Read, number: int, dataset: str, size: int | None) -> str:
+    """What one study says of a claim x dataset x size: its verdict once it has read the dataset, else its progress."""
+    if dataset not in r.whole:
+        return f"{progress(r, dataset)} ({label(r.study)})"
+    found = _at(r.verdicts, number, dataset, size)
+    verdict = f"**{found['verdict'].iloc[0]}**" if not found.empty else "not judged"
+    return f"{verdict} ({label(r.study)})"
+
+
+def size_cell(reads: list[Read], record: pd.DataFrame, number: int, dataset: str, size: int | None) -> str:
+    """The verdict of record (or, until there is one, what each study registered to give it says), then each check:
+    a study that decides the claim at this size without giving it of record here (data_size at 1,000 images)."""
+    given = _at(record, number, dataset, size)
+    parts = [f"**{row.verdict}** {STUDY_MARK.match(row.effect).group(0)}" for row in given.itertuples()]
+    for r in reads:
+        study = r.study
+        if number not in study.claims or dataset not in study.datasets or size not in study.train_sizes:
+            continue
+        if number not in study.record.claims or size not in sizes_of_record(study):
+            parts.append("check: " + said(r, number, dataset, size))
+        elif given.empty:
+            parts.append(said(r, number, dataset, size))
+    return "; ".join(parts)
+
+
+def by_size_table(reads: list[Read]) -> str:
+    """Claim x dataset rows, a column per training size, for the claims some study gives of record at more than
+    one size: so that the README states each such claim at each size, decided or not yet."""
+    sizes: dict[int, set] = {}
+    datasets: dict[int, list[str]] = {}
+    for r in reads:
+        for number in r.study.record.claims:
+            sizes.setdefault(number, set()).update(sizes_of_record(r.study))
+            datasets.setdefault(number, []).extend(r.study.datasets)
+    claims = sorted(number for number, found in sizes.items() if len(found) > 1)
+    if not claims:
+        return "No study gives a claim of record at more than one training size."
+    columns = sorted(set().union(*(sizes[n] for n in claims)), key=lambda s: (s is None, s or 0))
+    record = of_record(reads)
+    names = {claim.number: f"{claim.number}. {claim.statement}" for claim in REGISTRY}
+    lines = ["| claim | dataset | " + " | ".join(_size(s) for s in columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
+    lines += [f"| {names[number]} | {DATASET_NAMES.get(dataset, dataset)} | "
+              + " | ".join(size_cell(reads, record, number, dataset, size) for size in columns) + " |"
+              for number in claims for dataset in _ordered(datasets[number])]
+    return "\n".join(lines)
+
+
 def study_table(r: Read) -> str:
     if r.verdicts.empty:
         done = sum(s.state == "done" for s in r.found)
@@ -218,9 +289,14 @@ def job_cell(r: Read, dataset: str, folder: Path) -> str:
     return f"under way: {jobs} kept, unread until all have run" if done else f"not run yet ({len(mine)} jobs)"
 
 
+def _ordered(datasets: list[str]) -> list[str]:
+    """Each dataset once, the known ones in their usual order first."""
+    found = list(dict.fromkeys(datasets))
+    return [*(d for d in DATASET_NAMES if d in found), *(d for d in found if d not in DATASET_NAMES)]
+
+
 def studies_table(reads: list[Read], folder: Path) -> str:
-    datasets = list(dict.fromkeys(d for r in reads for d in r.study.datasets))
-    datasets = [*(d for d in DATASET_NAMES if d in datasets), *(d for d in datasets if d not in DATASET_NAMES)]
+    datasets = _ordered([d for r in reads for d in r.study.datasets])
     lines = ["| study | design | " + " | ".join(DATASET_NAMES.get(d, d) for d in datasets) + " |",
              "|---|---|" + "---|" * len(datasets)]
     for r in reads:
@@ -248,6 +324,8 @@ def write(template: Path, out: Path | None = None) -> Path:
     def fill(match: re.Match) -> str:
         if match.group(1) == "record":
             return record_tables(reads)
+        if match.group(1) == "by size":
+            return by_size_table(reads)
         if match.group(1) == "studies":
             return studies_table(reads, folder)
         name = match.group(2)
