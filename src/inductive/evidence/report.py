@@ -295,8 +295,7 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
     glance = pd.DataFrame([{"claim": f"{f.spec.number}. {f.spec.statement}", "dataset": DATASET_NAMES.get(d, d),
                             "verdict": c.verdict, "effect": c.effect} for f in findings for d, c in f.cells.items()])
     save_table(glance, out, "glance")
-    figures.glance(glance, ("The lecture's claims at a glance" if title == TITLE else f"{title}: at a glance") + stamp,
-                   out / "glance")
+    figures.glance(glance, f"At a glance: {title}{stamp}", out / "glance")  # reads well before a question or not
     headline = headline_effects(findings)
     save_table(headline, out, "glance_effects")
     figures.glance_effects(headline, "Effects behind the statistical verdicts" + stamp, out / "glance_effects")
