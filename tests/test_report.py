@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from inductive.evidence import figures, report
+from conftest import fake_run
+from inductive.evidence import figures, report, stats
 from inductive.evidence.tables import collect
-from test_claims import lecture_holds
+from test_claims import FIT, lecture_holds
 
 
 NOTE = "Test images 1000-9999 were decoded from JPEG."
@@ -277,3 +278,20 @@ def test_runs_read_outside_a_study_are_labelled_exploratory_with_what_they_break
     label = text.index("**Exploratory**")
     assert label < text.index("| # | claim |") < text.index("| condition | breaks |")
     assert "too few seeds (3 of a model" in text
+
+
+def test_an_interval_past_its_measures_range_is_printed_clipped_with_a_footnote(built, tmp_path):
+    """Two seeds whose shift measures disagree: kept correct, a fraction, has an interval far past [-1, 1] and prints
+    at the bounds, marked, with the footnote; accuracy kept, a ratio nothing bounds above, prints as computed. The
+    three-seed report clips nothing."""
+    for num, (model, seed, kept) in enumerate([("gap", 0, 0.0), ("gap", 1, 0.2), ("dense", 0, 0.2), ("dense", 1, 0.0)]):
+        fake_run(tmp_path / "sweep", num, model, seed, FIT, [0.5, 0.65, 0.75, 0.78, 0.80], 0.85, shift_kept=kept)
+    text = (report.build_report([tmp_path / "sweep"])).read_text()
+    effects = pd.read_csv(tmp_path / "sweep" / "report" / "effects.csv").set_index("measure")
+    kept, ratio = effects.loc["kept correct, 1-3 px"], effects.loc["accuracy kept, 1-3 px"]
+    assert kept["low"] < kept["span_low"] == -1 and kept["high"] > kept["span_high"] == 1  # the saved bounds stay
+    assert f"kept correct, 1-3 px {kept['mean']:+.3f} [-1.000{stats.CLIPPED}, +1.000{stats.CLIPPED}]" in text
+    assert f"accuracy kept, 1-3 px {ratio['mean']:+.3f} [{ratio['low']:+.3f}, {ratio['high']:+.3f}]" in text
+    assert ratio["high"] > 1 and text.count(stats.CLIPPED_NOTE) == 1
+    normal = (built / "report.md").read_text()
+    assert stats.CLIPPED not in normal and stats.CLIPPED_NOTE not in normal

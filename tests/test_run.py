@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from keras.utils import Progbar
 
 from conftest import compose_config, run_cli as cli, tiny_overrides
 from inductive.training import record
@@ -80,6 +81,24 @@ def test_steps_per_execution_changes_the_calls_not_the_results(tiny_npz, tmp_pat
     for history in histories[1:]:
         pd.testing.assert_frame_equal(history, histories[0], check_exact=True)
     assert tests[1] == tests[0] == tests[2]
+
+
+def test_the_progress_bar_counts_the_batches_run(tiny_npz, tmp_path, monkeypatch):
+    """5 batches per call: the bar moves by 5 and stops at the epoch's batches (Keras's own overshot them)."""
+    shown = []
+    update = Progbar.update
+
+    def spy(bar, current, values=None, finalize=None):
+        shown.append((current, bar.target))
+        return update(bar, current, values, finalize)
+
+    monkeypatch.setattr(Progbar, "update", spy)
+    cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.steps_per_execution=5", "trainer.verbose=1",
+                         "trainer.epochs=1", "shift.enabled=false")
+    summary = run(cfg, tmp_path / "run")
+    batches = -(-summary["data"]["train_size"] // cfg.trainer.batch_size)
+    assert batches % 5  # the last call is short: the case Keras miscounted
+    assert shown == [(step, batches) for step in [*range(5, batches, 5), batches, batches]]  # the last: epoch end
 
 
 def test_nan_loss_ends_as_diverged(tiny_npz, tmp_path):

@@ -1,6 +1,7 @@
 """Effects, Holm's correction and the four verdicts on constructed numbers, checked against scipy and by hand."""
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -85,3 +86,24 @@ def test_combine_needs_agreement():
     assert stats.combine([stats.SUPPORTED, stats.CONTRADICTED]) == stats.INCONCLUSIVE
     assert stats.combine([stats.SUPPORTED, stats.INCONCLUSIVE]) == stats.INCONCLUSIVE
     assert stats.combine([stats.NEGLIGIBLE, stats.NEGLIGIBLE]) == stats.NEGLIGIBLE
+
+
+def test_an_interval_past_its_measures_range_prints_clipped_and_marked():
+    """Two seeds of a difference of fractions (it lies in [-1, 1]): the t interval reaches far past the range and
+    prints at its bounds, marked; the bounds it was computed with stay, and the corrected effect keeps its span."""
+    wide = stats.corrected([replace(effect_of([0.6, -0.4]), span=(-1, 1))])[0]
+    assert wide.low < -1 and wide.high > 1 and wide.span == (-1, 1)
+    assert str(wide) == f"{wide.mean:+.3f} [-1.000{stats.CLIPPED}, +1.000{stats.CLIPPED}]"
+    narrow = replace(effect_of([0.05, 0.06, 0.04, 0.055, 0.05]), span=(-1, 1))
+    assert str(narrow) == f"{narrow.mean:+.3f} [{narrow.low:+.3f}, {narrow.high:+.3f}]"
+    assert stats.CLIPPED not in str(replace(wide, span=None))
+
+
+@pytest.mark.parametrize("differences, verdict", [([0.6, -0.4], stats.INCONCLUSIVE), ([0.9, 0.95], stats.SUPPORTED),
+                                                  ([-0.9, -0.95], stats.CONTRADICTED)])
+def test_clipping_never_changes_what_a_verdict_reads(differences, verdict):
+    """Verdicts read the unclipped interval; the printed one, clipped to a range wider than the band, reads alike."""
+    effect = replace(effect_of(differences), span=(-1, 1))
+    printed = replace(effect, low=max(effect.low, -1), high=min(effect.high, 1))
+    assert printed != effect and stats.CLIPPED in str(effect)
+    assert stats.verdict(printed, 0.01) == stats.verdict(effect, 0.01) == verdict

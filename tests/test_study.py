@@ -405,3 +405,16 @@ def test_a_copied_study_that_kept_its_results_line_is_refused(tmp_path, work):
     assert "results" in line
     del copied["results"]
     assert study("plan", write_study(tmp_path, copied, name="my_question"), cwd=work).returncode == 0
+
+
+def test_a_claims_table_with_a_clipped_interval_carries_the_footnote():
+    """The record's tables are read without the report: a clipped interval's marker needs its footnote there too."""
+    from inductive.evidence import stats
+    from inductive.study import record
+
+    cell = {"number": 5, "claim": "5. Pooling adds translation invariance", "dataset": "mnist", "train_size": None,
+            "verdict": "inconclusive"}
+    clipped = f"gap - dense kept correct +0.100 [-1.000{stats.CLIPPED}, +1.000{stats.CLIPPED}]"
+    assert record.claims_table(pd.DataFrame([{**cell, "effect": clipped}])).endswith("\n\n" + stats.CLIPPED_NOTE)
+    plain = record.claims_table(pd.DataFrame([{**cell, "effect": "gap - dense kept correct +0.100 [+0.050, +0.150]"}]))
+    assert stats.CLIPPED_NOTE not in plain

@@ -25,7 +25,7 @@ import pandas as pd
 from inductive.arguments import output_path, read_input, split
 from inductive.errors import ConfigError, ReportError
 from inductive.evidence import figures, html, stats
-from inductive.evidence.claims import REGISTRY, Finding, headline_row, judge_all
+from inductive.evidence.claims import REGISTRY, Finding, headline_row, judge_all, row_effect
 from inductive.evidence.claims.structure import LECTURE_RESULTS
 from inductive.evidence.kept import save_table
 from inductive.evidence.style import DATASET_NAMES
@@ -95,10 +95,10 @@ def reasons(findings: list[Finding], datasets: list[str]) -> list[str]:
 
 def contradictions(effects: pd.DataFrame) -> list[str]:
     """Every effect whose interval lies below 0 (against the lecture), deciding or context."""
-    against = effects[effects["high"] < 0]
-    return [f"- Claim {r.claim}, {r.dataset} {r.condition}: {r.comparison}, {r.measure} {r.mean:+.3f} "
-            f"[{r.low:+.3f}, {r.high:+.3f}] ({r.kind}" + (f"; {r.note}" if isinstance(r.note, str) and r.note else "")
-            + ")" for r in against.itertuples()]
+    against = effects[effects["high"] < 0].to_dict("records")
+    return [f"- Claim {r['claim']}, {r['dataset']} {r['condition']}: {r['comparison']}, {r['measure']} {row_effect(r)} "
+            f"({r['kind']}" + (f"; {r['note']}" if isinstance(r["note"], str) and r["note"] else "") + ")"
+            for r in against]
 
 
 def conditions_table(tables: Tables) -> pd.DataFrame:
@@ -147,10 +147,11 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
     runs = tables.runs
     counts = ", ".join([*(f"{n} {s}" for s, n in runs["status"].value_counts().items()),
                         *([f"{len(tables.not_started)} never started"] if tables.not_started else [])])
+    verdicts = markdown_table(summary_table(findings, datasets))
     lines = [f"# {title}", "",
              *([note.strip(), ""] if note.strip() else []),
              *(exploratory_label() if exploratory else []),
-             markdown_table(summary_table(findings, datasets)), "",
+             verdicts, "",
              *(protocol_lines(runs) if exploratory else []),
              *answer,
              "Why:", "", *reasons(findings, datasets), "",
@@ -178,6 +179,9 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
     if not flagged.empty:
         lines += ["Runs whose files disagree or are cut (used as read):", "",
                   markdown_table(flagged[["run_id", "status", "notes"]]), ""]
+    if any(stats.CLIPPED in line for line in lines):  # one footnote, under the verdicts, for every clipped interval
+        below = lines.index(verdicts) + 1
+        lines[below:below] = ["", stats.CLIPPED_NOTE]
     return "\n".join(lines)
 
 
@@ -278,7 +282,8 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
     findings = judge_all(tables, datasets, claims)
     effects = pd.DataFrame([row for f in findings for row in f.effects],
                            columns=["claim", "dataset", "condition", "comparison", "measure", "kind", "unit", "band",
-                                    "mean", "low", "high", "level", "n", "p", "test", "verdict", "note"])
+                                    "span_low", "span_high", "mean", "low", "high", "level", "n", "p", "test",
+                                    "verdict", "note"])
     for name, table in {"runs": tables.runs, "epochs": tables.epochs, "layers": tables.layers,
                         "shifts": tables.shifts, "effects": effects}.items():
         save_table(table, out, name)
@@ -290,8 +295,7 @@ def build_report(roots: list[Path], out: Path | None = None, lecture: Path = LEC
     glance = pd.DataFrame([{"claim": f"{f.spec.number}. {f.spec.statement}", "dataset": DATASET_NAMES.get(d, d),
                             "verdict": c.verdict, "effect": c.effect} for f in findings for d, c in f.cells.items()])
     save_table(glance, out, "glance")
-    figures.glance(glance, ("The lecture's claims at a glance" if title == TITLE else f"{title}: at a glance") + stamp,
-                   out / "glance")
+    figures.glance(glance, f"At a glance: {title}{stamp}", out / "glance")  # reads well before a question or not
     headline = headline_effects(findings)
     save_table(headline, out, "glance_effects")
     figures.glance_effects(headline, "Effects behind the statistical verdicts" + stamp, out / "glance_effects")

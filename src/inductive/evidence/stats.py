@@ -20,7 +20,7 @@ Verdict rules, in this order (`rules`, printed in every report):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,9 @@ ALPHA = 0.05
 FAMILIES = ("condition", "dataset")  # what one Holm family holds: a claim's deciding effects per condition or dataset
 SUPPORTED, CONTRADICTED, NEGLIGIBLE, INCONCLUSIVE = "supported", "contradicted", "negligible", "inconclusive"
 VERDICTS = (SUPPORTED, CONTRADICTED, NEGLIGIBLE, INCONCLUSIVE)
+CLIPPED = "†"  # marks an interval's end printed at its measure's bound
+CLIPPED_NOTE = (f"{CLIPPED} Interval clipped to the measure's possible range (the bound shown): too few seeds to bound "
+                "it. Verdicts read the unclipped interval; clipping never moves an end across 0 or a band edge.")
 
 
 def rules(alpha: float = ALPHA, family: str = "condition") -> list[str]:
@@ -50,7 +53,8 @@ def rules(alpha: float = ALPHA, family: str = "condition") -> list[str]:
 @dataclass(frozen=True)
 class Effect:
     """A mean difference over seeds with its standard error, degrees of freedom and raw p-value;
-    `level` and the bounds follow the correction."""
+    `level` and the bounds follow the correction. `span` is the range its measure lets it take: with few seeds a
+    t interval can reach past it, and is printed clipped there (the bounds themselves stay as computed)."""
 
     mean: float
     se: float
@@ -61,18 +65,22 @@ class Effect:
     high: float = math.nan
     level: float = 1 - ALPHA
     df: float = math.nan
+    span: tuple[float, float] | None = None
 
     def __str__(self) -> str:
         if math.isnan(self.low):
             return f"{self.mean:+.3f} (no interval: {self.n} seed{'s' * (self.n != 1)})"
-        return f"{self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}]"
+        lowest, highest = self.span or (-math.inf, math.inf)
+        low = f"{lowest:+.3f}{CLIPPED}" if self.low < lowest else f"{self.low:+.3f}"
+        high = f"{highest:+.3f}{CLIPPED}" if self.high > highest else f"{self.high:+.3f}"
+        return f"{self.mean:+.3f} [{low}, {high}]"
 
     def at_level(self, level: float) -> Effect:
         """The same effect with its t interval at `level` (the test's own degrees of freedom)."""
         if self.n < 2 or math.isnan(self.se):
-            return Effect(self.mean, self.se, self.n, self.p, self.test, level=level, df=self.df)
+            return replace(self, low=math.nan, high=math.nan, level=level)
         half = stats.t.ppf((1 + level) / 2, self.df) * self.se
-        return Effect(self.mean, self.se, self.n, self.p, self.test, self.mean - half, self.mean + half, level, self.df)
+        return replace(self, low=self.mean - half, high=self.mean + half, level=level)
 
 
 def paired_effect(a: pd.Series, b: pd.Series) -> Effect:

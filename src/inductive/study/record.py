@@ -27,6 +27,7 @@ import pandas as pd
 
 from inductive.errors import ConfigError
 from inductive.evidence.claims import REGISTRY
+from inductive.evidence.stats import CLIPPED, CLIPPED_NOTE
 from inductive.evidence.style import DATASET_NAMES
 from inductive.study import reading, spec, store
 from inductive.study.spec import Study
@@ -165,6 +166,8 @@ def claims_table(verdicts: pd.DataFrame) -> str:
              "|---|" + "---|" * len(table.columns)]
     lines += [f"| {claim} | " + " | ".join(str(v).replace("|", "\\|") for v in row.fillna("")) + " |"
               for claim, row in table.iterrows()]
+    if cells["cell"].str.contains(CLIPPED, regex=False).any():
+        lines += ["", CLIPPED_NOTE]
     return "\n".join(lines)
 
 

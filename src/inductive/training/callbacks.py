@@ -1,4 +1,5 @@
-"""The Keras callbacks a run adds to `fit`: timing, eval-mode train metrics, the fit stop rule, safe backups.
+"""The Keras callbacks a run adds to `fit`: timing, eval-mode train metrics, the fit stop rule, safe backups, the
+progress bar.
 
 Order matters and `train.callbacks` keeps it: metrics are added to the epoch's logs first, then
 CSVLogger writes the row, then the backup is taken, then the stop rules read the row.
@@ -89,6 +90,19 @@ class StopWhenFit(keras.callbacks.Callback):
         self.accuracies.append(logs[f"{TRAIN_EVAL}_accuracy"])
         if fit_reached(self.accuracies, self.accuracy) or plateaued(self.losses, self.patience, self.min_delta):
             self.model.stop_training = True
+
+
+class StepsRunProgbar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, counting the batches an epoch ran when `steps_per_execution` > 1.
+
+    Keras reports each call into TensorFlow as ending `steps_per_execution` batches after it began, even when the
+    epoch's batches ran out first, so the bar overshot its total (448/430 with 430 batches and 32 per call;
+    keras-team/keras#20861). Here the count stops at the epoch's batches. `fit` uses this one instead of adding
+    its own.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch if self.target is None else min(batch, self.target - 1), logs)
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):

@@ -17,8 +17,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from inductive.training import data as data_module
 from inductive.training import folders, matching, precision, record, shift, tensorboard
-from inductive.training.callbacks import (TRAIN_EVAL, AtomicBackupAndRestore, EpochClock, StopWhenFit,
-                                           TrainEval, eval_batches)
+from inductive.training.callbacks import (TRAIN_EVAL, AtomicBackupAndRestore, EpochClock, StepsRunProgbar,
+                                           StopWhenFit, TrainEval, eval_batches)
 from inductive.training.config import ConfigError, check
 from inductive.training.models import build_model
 
@@ -83,7 +83,8 @@ def computed_precision(model: keras.Model) -> str:
 
 def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool, splits: data_module.Splits
               ) -> list[keras.callbacks.Callback]:
-    """Order matters: metrics join the logs, then the CSV row is written, then the backup, then stop rules run."""
+    """Order matters: metrics join the logs, then the CSV row is written, then the backup, then stop rules run;
+    the progress bar comes last, where Keras puts its own, so its epoch line shows every metric."""
     trainer, stop = cfg.trainer, cfg.trainer.early_stopping
     sample = slice(None, trainer.fit.train_eval_images)
     found = [EpochClock(), TrainEval(splits.x_train[sample], splits.y_train[sample], trainer.eval_batch_size),
@@ -101,6 +102,7 @@ def callbacks(cfg: DictConfig, run_dir: Path, resuming: bool, splits: data_modul
     if stop.enabled:
         found.append(keras.callbacks.EarlyStopping(monitor=stop.monitor, patience=stop.patience,
                                                    restore_best_weights=stop.restore_best_weights))
+    found.append(StepsRunProgbar())
     return found
 
 

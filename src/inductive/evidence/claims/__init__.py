@@ -9,5 +9,5 @@ at several training-set sizes can answer size by size (`evidence.sizes`).
 """
 
 from inductive.evidence.claims import invariance, overfitting, structure  # noqa: F401  (they register)
-from inductive.evidence.claims.registry import (NOT_RUN, REGISTRY, Cell, ClaimSpec, Finding, cell_of,  # noqa: F401
-                                                effect_text, headline_row, judge_all, register)
+from inductive.evidence.claims.registry import (NOT_RUN, REGISTRY, Cell, ClaimSpec, Finding, Measure,  # noqa: F401
+                                                cell_of, effect_text, headline_row, judge_all, register, row_effect)

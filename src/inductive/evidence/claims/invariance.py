@@ -11,18 +11,23 @@ a constant predictor is perfectly "invariant".
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from inductive.evidence import roles, stats
-from inductive.evidence.claims.registry import Cell, Finding, cell_of, register
+from inductive.evidence.claims.registry import Cell, Finding, Measure, cell_of, register
 from inductive.evidence.tables import Tables, per_seed
 
 SMALL = (1, 2, 3)          # pixels: the shifts that decide
 DIRECTIONS = ("x", "y")    # the diagonal moves sqrt(2) times as far: context
 BAND = 0.01
 COMPARISONS = [roles.POOLED_VS_FLATTEN, roles.POOLED_VS_FULLY_CONNECTED]  # every pair they relate decides
-MEASURES = {"kept correct, 1-3 px": "kept_correct", "accuracy kept, 1-3 px": "accuracy_kept"}
-CONTEXT = {"consistency, 1-3 px (all images)": "consistency_small", "kept correct, 4+ px": "kept_correct_large"}
+MEASURES = (Measure("kept correct, 1-3 px", "kept_correct", BAND, "fraction", +1, True, (0, 1)),
+            # shifted / unshifted accuracy: a shift may help, so nothing bounds it above
+            Measure("accuracy kept, 1-3 px", "accuracy_kept", BAND, "fraction", +1, True, (0, math.inf)),
+            Measure("consistency, 1-3 px (all images)", "consistency_small", BAND, "fraction", +1, False, (0, 1)),
+            Measure("kept correct, 4+ px", "kept_correct_large", BAND, "fraction", +1, False, (0, 1)))
 
 
 def per_run(tables: Tables) -> pd.DataFrame:
@@ -65,21 +70,20 @@ def by_shift(tables: Tables) -> pd.DataFrame:
 
 
 def pair_effects(here: pd.DataFrame, pairs: list[tuple[str, str, bool]]
-                 ) -> list[tuple[str, str, list[str], dict[str, stats.Effect]]]:
+                 ) -> list[tuple[str, str, list[str], dict[Measure, stats.Effect]]]:
     """Under one condition: each pair both of whose models ran, its near-chance models and its uncorrected effects."""
     judged = []
     for more, less, _ in pairs:
         if not {more, less} <= set(here["model"]):
             continue
         weak = [m for m in (more, less) if here.loc[here["model"] == m, "near_chance"].any()]
-        effects = {name: stats.paired_effect(per_seed(here, more, c), per_seed(here, less, c))
-                   for name, c in {**MEASURES, **CONTEXT}.items()}
+        effects = {m: m.effect(per_seed(here, more, m.column), per_seed(here, less, m.column)) for m in MEASURES}
         judged.append((more, less, weak, effects))
     return judged
 
 
-def deciding(judged: list[tuple[str, str, list[str], dict[str, stats.Effect]]]) -> list[stats.Effect]:
-    return [e for _, _, weak, effs in judged if not weak for name, e in effs.items() if name in MEASURES]
+def deciding(judged: list[tuple[str, str, list[str], dict[Measure, stats.Effect]]]) -> list[stats.Effect]:
+    return [e for _, _, weak, effs in judged if not weak for m, e in effs.items() if m.decides]
 
 
 def judge_condition(dataset: str, condition: str, judged: list, corrected: list[stats.Effect]
@@ -88,18 +92,19 @@ def judge_condition(dataset: str, condition: str, judged: list, corrected: list[
     rows, outcomes, fixed = [], [], iter(corrected)
     for more, less, weak, effects in judged:
         verdicts, texts = [], []
-        for name, effect in effects.items():
-            decides = name in MEASURES and not weak
+        for measure, effect in effects.items():
+            decides = measure.decides and not weak
             shown = next(fixed) if decides else effect
-            verdict = stats.verdict(shown, BAND) if decides else ""
+            verdict = stats.verdict(shown, measure.band) if decides else ""
             if decides:
                 verdicts.append(verdict)
-                texts.append(f"{name} {shown}")
-            needed = stats.seeds_needed(shown, BAND) if verdict == stats.INCONCLUSIVE else None
+                texts.append(f"{measure.name} {shown}")
+            needed = stats.seeds_needed(shown, measure.band) if verdict == stats.INCONCLUSIVE else None
             notes = [f"{m} near chance: excluded" for m in weak] + ([f"about {needed} seeds would decide"] if needed else [])
             rows.append({"claim": 5, "dataset": dataset, "condition": condition, "comparison": f"{more} - {less}",
-                         "measure": name, "kind": "decides" if decides else "context", "unit": "fraction",
-                         "band": BAND, "mean": shown.mean, "low": shown.low, "high": shown.high, "level": shown.level,
+                         "measure": measure.name, "kind": "decides" if decides else "context", "unit": measure.unit,
+                         "band": measure.band, "span_low": measure.span[0], "span_high": measure.span[1],
+                         "mean": shown.mean, "low": shown.low, "high": shown.high, "level": shown.level,
                          "n": shown.n, "p": shown.p, "test": shown.test, "verdict": verdict,
                          "note": "; ".join(notes)})
         if weak:

@@ -12,31 +12,22 @@ Test accuracy at stop and the rise of validation loss above its minimum are cont
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 import pandas as pd
 
 from inductive.evidence import roles, stats
-from inductive.evidence.claims.registry import Finding, cell_of, register
+from inductive.evidence.claims.registry import Finding, Measure, cell_of, register
 from inductive.evidence.roles import Comparison
 from inductive.evidence.tables import Tables, per_seed
 
 
-@dataclass(frozen=True)
-class Measure:
-    name: str
-    column: str
-    band: float    # pre-declared negligible band, in the measure's unit
-    unit: str
-    sign: int      # +1: more - less favours the lecture when positive; -1: less - more
-    decides: bool  # False: context, shown but never deciding
-
-
-GAP_AT_STOP = Measure("gap at stop", "test_gap", 0.01, "accuracy", +1, True)
-MATCHED_GAP = Measure("gap at matched train accuracy", "matched_gap", 0.01, "accuracy", +1, True)
+GAP_AT_STOP = Measure("gap at stop", "test_gap", 0.01, "accuracy", +1, True, (-1, 1))
+MATCHED_GAP = Measure("gap at matched train accuracy", "matched_gap", 0.01, "accuracy", +1, True, (-1, 1))
 MEASURES = (GAP_AT_STOP, MATCHED_GAP,
-            Measure("test accuracy at stop (less - more)", "test_accuracy", 0.01, "accuracy", -1, False),
-            Measure("val loss rise above its minimum", "val_loss_rise", 0.02, "cross-entropy", +1, False))
+            Measure("test accuracy at stop (less - more)", "test_accuracy", 0.01, "accuracy", -1, False, (0, 1)),
+            Measure("val loss rise above its minimum", "val_loss_rise", 0.02, "cross-entropy", +1, False,
+                    (0, math.inf)))
 DEFAULT_FIT = 0.99
 
 
@@ -75,8 +66,7 @@ def effects_of(pair: pd.DataFrame, more: str, less: str) -> tuple[list[tuple[Mea
     unfit = [m for m, f in fits.items() if not f.all()]
     found = []
     for measure in MEASURES:
-        a, b = per_seed(pair, more, measure.column), per_seed(pair, less, measure.column)
-        effect = stats.paired_effect(a, b) if measure.sign > 0 else stats.paired_effect(b, a)
+        effect = measure.effect(per_seed(pair, more, measure.column), per_seed(pair, less, measure.column))
         decides = measure.decides and not (measure is GAP_AT_STOP and unfit)
         found.append((measure, effect, decides))
     return found, [f"{m} does not fit ({int(fits[m].sum())} of {len(fits[m])} runs fitted)" for m in unfit]
@@ -127,6 +117,7 @@ def judge_pairs(tables: Tables, claim: int, comparisons: list[Comparison], match
                 rows.append({"claim": claim, "dataset": dataset, "condition": condition,
                              "comparison": f"{more} - {less}", "measure": measure.name,
                              "kind": "decides" if decides else "context", "unit": measure.unit, "band": measure.band,
+                             "span_low": measure.span[0], "span_high": measure.span[1],
                              "mean": shown.mean, "low": shown.low, "high": shown.high, "level": shown.level,
                              "n": shown.n, "p": shown.p, "test": shown.test, "verdict": verdict,
                              "note": "; ".join([*flags, *([f"about {needed} seeds would decide"] if needed else [])])})

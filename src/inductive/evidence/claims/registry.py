@@ -1,17 +1,51 @@
-"""The claims registry's parts: what a claim's judge returns (`Finding`, `Cell`), the registration decorator and
-`judge_all`. The claim modules import these from here; the package imports the claim modules, which register."""
+"""The claims registry's parts: what a claim measures (`Measure`), what its judge returns (`Finding`, `Cell`), the
+registration decorator and `judge_all`. The claim modules import these from here; the package imports the claim
+modules, which register."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import pandas as pd
 
-from inductive.evidence.stats import Effect
+from inductive.evidence.stats import Effect, paired_effect
 from inductive.evidence.tables import Tables
 
 NOT_RUN = "not run"  # no runs (or no measurement) that could test the claim on this dataset
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A per-run measure a claim compares between two models, and whether it decides.
+
+    `values` is the range one run's value can take by the measure's definition: an accuracy (0, 1), a gap between
+    two accuracies (-1, 1), math.inf where nothing bounds it. An effect, a difference of two runs' values, can then
+    only lie in `span` (effects.csv's span_low, span_high), where its printed interval is clipped.
+    """
+
+    name: str
+    column: str
+    band: float    # pre-declared negligible band, in the measure's unit
+    unit: str
+    sign: int      # +1: more - less favours the lecture when positive; -1: less - more
+    decides: bool  # False: context, shown but never deciding
+    values: tuple[float, float]
+
+    def __post_init__(self):
+        low, high = self.values
+        if not self.band < high - low:  # else clipping to `span` could move an interval's end across a band edge
+            raise ValueError(f"measure {self.name!r}: band {self.band} must be narrower than its range {self.values}")
+
+    @property
+    def span(self) -> tuple[float, float]:
+        low, high = self.values
+        return low - high, high - low
+
+    def effect(self, more: pd.Series, less: pd.Series) -> Effect:
+        """The paired effect over seeds, signed by `sign` so that positive favours the lecture."""
+        a, b = (more, less) if self.sign > 0 else (less, more)
+        return replace(paired_effect(a, b), span=self.span)
 
 
 @dataclass(frozen=True)
@@ -88,12 +122,17 @@ def headline_row(rows: list[dict], dataset: str, verdict: str) -> dict | None:
     return min(agreeing, key=lambda r: (r["p"] if r["p"] == r["p"] else 2.0), default=None)
 
 
+def row_effect(row: dict) -> Effect:
+    """The effect a row of effects.csv holds, for printing: its interval clipped to its measure's span."""
+    return Effect(row["mean"], 0.0, row["n"], row["p"], row["test"], row["low"], row["high"],
+                  span=(row["span_low"], row["span_high"]))
+
+
 def effect_text(row: dict | None) -> str:
     """'dense - conv_flatten gap at stop +0.077 [+0.066, +0.087]'."""
     if row is None:
         return ""
-    effect = Effect(row["mean"], 0.0, row["n"], row["p"], row["test"], row["low"], row["high"])
-    return f"{row['comparison']} {row['measure']} {effect}"
+    return f"{row['comparison']} {row['measure']} {row_effect(row)}"
 
 
 def cell_of(rows: list[dict], dataset: str, verdict: str, reasons: list[str]) -> Cell:
