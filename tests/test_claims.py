@@ -30,7 +30,7 @@ def test_registry_is_in_the_lectures_order_with_controls_last():
     assert len({spec.key for spec in REGISTRY}) == len(REGISTRY)
 
 
-def test_overfitting_claim_supported_when_dense_generalizes_worse_at_fit(fake_sweep):
+def test_overfitting_claim_supported_when_dense_generalizes_worse_at_fit(fake_sweep, undrawn):
     found, _ = findings(fake_sweep(lecture_holds()))
     cell = found[3].cells["fashion_mnist"]
     assert cell.verdict == stats.SUPPORTED
@@ -41,7 +41,7 @@ def test_overfitting_claim_supported_when_dense_generalizes_worse_at_fit(fake_sw
     assert "gap does not fit" in cell.reason
 
 
-def test_overfitting_claim_contradicted_when_the_runs_say_so(fake_sweep):
+def test_overfitting_claim_contradicted_when_the_runs_say_so(fake_sweep, undrawn):
     spec = lecture_holds()
     spec["dense"], spec["conv_flatten"] = ({**spec["conv_flatten"], "train_eval": FIT},
                                            {**spec["dense"], "train_eval": FIT})
@@ -56,7 +56,7 @@ def test_equal_models_are_negligible_not_inconclusive(fake_sweep):
     assert found[7].cells["fashion_mnist"].verdict == stats.NEGLIGIBLE
 
 
-def test_failed_runs_never_enter_the_statistics(fake_sweep):
+def test_failed_runs_never_enter_the_statistics(fake_sweep, undrawn):
     spec = lecture_holds()
     sweep = fake_sweep(spec, seeds=3)
     from conftest import fake_run
@@ -66,7 +66,7 @@ def test_failed_runs_never_enter_the_statistics(fake_sweep):
     assert found[3].tables["effects"]["n"].max() == 3
 
 
-def test_invariance_supported_and_a_constant_predictor_is_excluded(fake_sweep):
+def test_invariance_supported_and_a_constant_predictor_is_excluded(fake_sweep, undrawn):
     found, _ = findings(fake_sweep(lecture_holds()))
     assert found[5].cells["fashion_mnist"].verdict == stats.SUPPORTED
     spec = lecture_holds()
@@ -79,7 +79,7 @@ def test_invariance_supported_and_a_constant_predictor_is_excluded(fake_sweep):
     assert "near chance" in found[5].cells["fashion_mnist"].reason
 
 
-def test_structural_claims_from_the_recorded_layers(fake_sweep):
+def test_structural_claims_from_the_recorded_layers(fake_sweep, undrawn):
     found, _ = findings(fake_sweep(lecture_holds(), seeds=2))
     assert found[1].cells["fashion_mnist"].verdict == stats.SUPPORTED   # conv layers vs dense on the same input
     assert found[4].cells["fashion_mnist"].verdict == stats.SUPPORTED   # pooling layers: no weights

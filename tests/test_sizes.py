@@ -57,7 +57,7 @@ def deciding_widths(tables: Tables) -> pd.Series:
     return deciding["high"] - deciding["low"]
 
 
-def test_a_dataset_family_widens_intervals_across_sizes_and_changes_nothing_at_one(one_size):
+def test_a_dataset_family_widens_intervals_across_sizes_and_changes_nothing_at_one(one_size, undrawn):
     by_condition = deciding_widths(at_sizes(one_size))
     by_dataset = deciding_widths(at_sizes(one_size, family="dataset"))
     assert set(by_condition.index.get_level_values("claim")) == PER_CONDITION

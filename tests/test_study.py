@@ -296,7 +296,7 @@ def read_and_check_report(path: Path, work: Path) -> str:
     return text
 
 
-def test_read_of_a_whole_grid_judges_only_the_declared_claims(tiny_npz, tmp_path, work):
+def test_read_of_a_whole_grid_judges_only_the_declared_claims(tiny_npz, tmp_path, work, undrawn):
     path = write_study(tmp_path, study_raw(tiny_npz, seeds=[0, 1, 2]))
     keep_fake_jobs(tmp_path, work, sizes=[200])
     status = study("status", path, cwd=work)
@@ -307,7 +307,7 @@ def test_read_of_a_whole_grid_judges_only_the_declared_claims(tiny_npz, tmp_path
     assert "Study `tiny`" in text and "registered 2026-12-06" in text  # the preface
 
 
-def test_read_with_two_sizes_answers_size_by_size(tiny_npz, tmp_path, work):
+def test_read_with_two_sizes_answers_size_by_size(tiny_npz, tmp_path, work, undrawn):
     path = write_study(tmp_path, study_raw(tiny_npz, seeds=[0, 1, 2], train_sizes=[200, 400]))
     keep_fake_jobs(tmp_path, work, sizes=[200, 400])
     text = read_and_check_report(path, work)
@@ -400,6 +400,8 @@ def test_a_copied_study_that_kept_its_results_line_is_refused(tmp_path, work):
     """Catches a copy of a reference study sharing its results folder: its plan would count the reference's kept
     jobs as its own done jobs."""
     copied = yaml.safe_load((Path(__file__).parents[1] / "configs" / "study" / "data_size.yaml").read_text())
+    copied["grid"] |= {"datasets": ["fashion_mnist"], "seeds": [30]}  # the copy a user makes to try one corner
+    copied.pop("notes")  # its notes are about CIFAR-10
     path = write_study(tmp_path, copied, name="my_question")
     line = assert_refused(study("plan", path, cwd=work), work, "data_size")
     assert "results" in line

@@ -20,12 +20,11 @@ from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from yaml import YAMLError
 
-from inductive.training.metric_names import HISTORY_METRICS, upgrade_metrics
+from inductive.training.metric_names import HISTORY_METRICS as METRICS, upgrade_metrics  # history.csv -> epochs
 from inductive.training.record import HISTORY, SHIFT, SHIFT_COLUMNS, SUMMARY
 
 STATUSES = ("running", "completed", "diverged", "failed", "incomplete")  # incomplete: a stand-in, never written
 SEED_MAX = 2**32 - 1  # NumPy's seeds
-METRICS = HISTORY_METRICS  # history.csv column -> (split, metric) of the epochs table
 
 Count = Annotated[int, Field(ge=0)]
 Seed = Annotated[int, Field(ge=0, le=SEED_MAX)]
@@ -38,9 +37,8 @@ class Section(BaseModel):
 
 
 class Metrics(Section):
-    """`final` and `best` (`record.history_metrics`): the epoch (0-based, as Keras counts) and numbers (NaN where
-    a loss diverged), named as `metric_names` says; a record written under the old names is upgraded on the way in.
-    Runs before eval-mode train metrics existed have only the running means, and no gaps."""
+    """`final` and `best` (`record.history_metrics`): the epoch (0-based) and numbers (NaN where a loss diverged), named
+    as `metric_names` says (old names upgraded on the way in; runs before the eval-mode pass have no train_* or gaps)."""
 
     epoch: Count
     train_loss: float | None = None
