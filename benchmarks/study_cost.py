@@ -1,0 +1,114 @@
+"""A study's cost: its measured job times beside its registered estimate and its compute floor, per dataset and
+training-set size, and where a job's time goes outside training.
+
+Reads the study's finished run folders (`outputs/studies/NAME/...`; `runs=DIR` for another output root), never
+trains. Per job, from its own records:
+- `epochs_s`: the epochs' wall time as Keras ran them (training and the validation pass; history.csv epoch_time_s);
+- `train_eval_s`: the rest of the training phase (time.train_s - epochs_s): the eval-mode pass over the training set
+  at every epoch's end, the backups and the other callbacks;
+- `after_s`: everything after training (time.total_s - train_s - load_s): the test set, the shifted test sets and
+  writing the records;
+- `load_s`: loading and splitting the data.
+A job resumed after a cut is listed but not timed: its records time only the last process.
+The registered estimate is the study file's `cost.estimate_s` for each finished job; a miss is (measured -
+estimate) / estimate. The floor is the jobs' FLOPs at this machine's measured matrix-multiply peak in the jobs'
+precision (`evidence.py`'s count: training 3x forward, validation, eval-mode train sample, test, shifted test).
+
+    python benchmarks/study_cost.py NAME [runs=outputs/studies/NAME] [floor=true]
+
+The jobs' times are as they ran (a study runs niced, often beside other work): say the load when quoting them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from inductive.study import spec, store
+from inductive.training.record import find_run_dirs
+from inductive.training.record_schema import read_summary
+
+PARTS = ("load_s", "epochs_s", "train_eval_s", "after_s")
+
+
+def job_times(run_dir: Path) -> dict | None:
+    """One finished job's wall time, split into `PARTS` (None for a job that has not finished)."""
+    summary, _ = read_summary(run_dir)
+    if summary is None or summary.status not in store.FINISHED:
+        return None
+    history = pd.read_csv(run_dir / "history.csv")  # Keras's log: the epoch clock is there only
+    time, epochs = summary.time, float(history["epoch_time_s"].sum())
+    if summary.resumed:  # its times are the last process's, its history every process's epochs: not timed whole
+        return {"dataset": summary.dataset, "train_size": summary.data.train_size, "model": summary.model,
+                "seed": summary.seed, "precision": summary.device.precision, "epochs": len(history),
+                "resumed": True, "run_dir": run_dir}
+    return {"resumed": False, "dataset": summary.dataset, "train_size": summary.data.train_size, "model": summary.model,
+            "seed": summary.seed, "precision": summary.device.precision, "epochs": len(history),
+            "total_s": time["total_s"], "load_s": time["load_s"], "epochs_s": epochs,
+            "train_eval_s": time["train_s"] - epochs, "after_s": time["total_s"] - time["train_s"] - time["load_s"],
+            "run_dir": run_dir}
+
+
+def registered(study: spec.Study, row: pd.Series) -> float | None:
+    by_size = ((study.cost.get("estimate_s") or {}).get(row["dataset"]) or {}).get(int(row["train_size"])) or {}
+    value = by_size.get(row["model"]) if isinstance(by_size, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def floors(jobs: pd.DataFrame) -> pd.Series:
+    """Each job's compute floor in seconds (imports TensorFlow: the models are built to count their FLOPs)."""
+    from inductive import quiet
+
+    with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the terminal
+        import tensorflow as tf
+
+    from evidence import job_work  # benchmarks/ is on the path when run as a script
+    from throughput import matmul_peak_gflops
+
+    policy = jobs["precision"].mode().iloc[0]
+    peak = matmul_peak_gflops(tf.bfloat16 if "bfloat16" in policy else tf.float32) * 1e9
+    work = [job_work(d) for d in jobs["run_dir"]]
+    return pd.Series([sum(v for k, v in w.items() if k not in ("job", "model", "precision", "time_s")) / peak
+                      for w in work], index=jobs.index)
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__)
+        return 2
+    name, options = argv[0], dict(a.partition("=")[::2] for a in argv[1:])
+    study = spec.load(name, check_configs=False)
+    runs = Path(options.get("runs") or store.Place.of(study).runs)
+    jobs = pd.DataFrame([t for d in find_run_dirs([runs]) if (t := job_times(d))])
+    if jobs.empty:
+        print(f"no finished jobs under {runs}")
+        return 1
+    jobs["resumed"] = jobs["resumed"].astype(bool)
+    jobs["estimate_s"] = jobs.apply(lambda row: registered(study, row), axis=1)
+    if options.get("floor", "true") == "true":
+        jobs["floor_s"] = floors(jobs)
+    resumed = jobs[jobs["resumed"]]
+    jobs = jobs[~jobs["resumed"]]
+    cells = jobs.groupby(["dataset", "train_size"])
+    table = cells[["total_s", "estimate_s", *PARTS, *(["floor_s"] if "floor_s" in jobs else [])]].sum()
+    table.insert(0, "jobs", cells.size())
+    table["miss"] = (table["total_s"] - table["estimate_s"]) / table["estimate_s"]
+    for part in ("train_eval_s", "after_s"):
+        table[part.replace("_s", "_share")] = table[part] / table["total_s"]
+    if "floor_s" in table:
+        table["over_floor"] = table["total_s"] / table["floor_s"]
+    print(f"{name}: finished jobs under {runs}, summed per dataset and size (seconds as the jobs ran)")
+    print(table.to_string(float_format=lambda v: f"{v:.3g}"))
+    if not resumed.empty:
+        print(f"\nnot timed whole (resumed after a cut, so their times cover the last process only): "
+              + ", ".join(f"{r.dataset} n{r.train_size} {r.model} seed {r.seed}" for r in resumed.itertuples()))
+    print("\nper job")
+    shown = ["dataset", "train_size", "model", "seed", "epochs", "total_s", "estimate_s", *PARTS]
+    print(jobs[shown].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
