@@ -10,13 +10,13 @@ A job is `done` once its tables are kept, and is never trained again. Reading ne
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from inductive.study.spec import Job, Study
+from inductive.training.record_schema import read_summary
 
 FINISHED = ("completed", "diverged")  # outcomes a study keeps; a failed job is retried by the next `run`
 STATES = ("done", "started", "failed", "missing")
@@ -54,14 +54,6 @@ class JobState:
     seconds: float | None = None  # a done job's measured time
 
 
-def _summary(run_dir: Path) -> dict | None:
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return summary if isinstance(summary, dict) else None
-
-
 def kept_seconds(kept_dir: Path) -> float | None:
     try:
         runs = pd.read_csv(kept_dir / "runs.csv", usecols=lambda c: c == "time_total_s")
@@ -75,9 +67,9 @@ def state_of(place: Place, job: Job) -> JobState:
     if (kept / "runs.csv").is_file():
         return JobState(job, "done", seconds=kept_seconds(kept))
     run_dir = place.run_dir(job)
-    summary = _summary(run_dir)
-    if summary is not None and summary.get("status") == "failed":
-        error = str(summary.get("error") or "no error recorded").splitlines()[0]
+    summary, _ = read_summary(run_dir)  # None: none yet, or not a record (a cut write): started either way
+    if summary is not None and summary.status == "failed":
+        error = str(summary.error or "no error recorded").splitlines()[0]
         return JobState(job, "failed", error=error)
     if summary is not None or (run_dir / ".hydra").is_dir():
         return JobState(job, "started")  # running now, or cut: `run` resumes it from its backup
@@ -95,8 +87,8 @@ def keep(place: Place, job: Job) -> bool:
     kept, run_dir = place.kept_dir(job), place.run_dir(job)
     if (kept / "runs.csv").is_file():
         return False
-    summary = _summary(run_dir)
-    if summary is None or summary.get("status") not in FINISHED:
+    summary, _ = read_summary(run_dir)
+    if summary is None or summary.status not in FINISHED:
         return False
     kept.parent.mkdir(parents=True, exist_ok=True)
     export([run_dir], kept)
