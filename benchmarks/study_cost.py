@@ -4,8 +4,8 @@ training-set size, and where a job's time goes outside training.
 Reads the study's finished run folders (`outputs/studies/NAME/...`; `runs=DIR` for another output root), never
 trains. Per job, from its own records:
 - `epochs_s`: the epochs' wall time as Keras ran them (training and the validation pass; history.csv epoch_time_s);
-- `train_eval_s`: the rest of the training phase (time.train_s - epochs_s): the eval-mode pass over the training set
-  at every epoch's end, the backups and the other callbacks;
+- `callbacks_s`: the rest of the training phase (time.train_s - epochs_s): the epoch-end callbacks, chiefly the
+  eval-mode pass over the training set, then the backup;
 - `after_s`: everything after training (time.total_s - train_s - load_s): the test set, the shifted test sets and
   writing the records;
 - `load_s`: loading and splitting the data.
@@ -30,7 +30,7 @@ from inductive.study import spec, store
 from inductive.training.record import find_run_dirs
 from inductive.training.record_schema import read_summary
 
-PARTS = ("load_s", "epochs_s", "train_eval_s", "after_s")
+PARTS = ("load_s", "epochs_s", "callbacks_s", "after_s")
 
 
 def job_times(run_dir: Path) -> dict | None:
@@ -47,7 +47,7 @@ def job_times(run_dir: Path) -> dict | None:
     return {"resumed": False, "dataset": summary.dataset, "train_size": summary.data.train_size, "model": summary.model,
             "seed": summary.seed, "precision": summary.device.precision, "epochs": len(history),
             "total_s": time["total_s"], "load_s": time["load_s"], "epochs_s": epochs,
-            "train_eval_s": time["train_s"] - epochs, "after_s": time["total_s"] - time["train_s"] - time["load_s"],
+            "callbacks_s": time["train_s"] - epochs, "after_s": time["total_s"] - time["train_s"] - time["load_s"],
             "run_dir": run_dir}
 
 
@@ -69,9 +69,9 @@ def floors(jobs: pd.DataFrame) -> pd.Series:
 
     policy = jobs["precision"].mode().iloc[0]
     peak = matmul_peak_gflops(tf.bfloat16 if "bfloat16" in policy else tf.float32) * 1e9
-    work = [job_work(d) for d in jobs["run_dir"]]
+    work = [job_work(d) for d in jobs["run_dir"]]  # None for a diverged job: its work is not counted
     return pd.Series([sum(v for k, v in w.items() if k not in ("job", "model", "precision", "time_s")) / peak
-                      for w in work], index=jobs.index)
+                      if w else float("nan") for w in work], index=jobs.index)
 
 
 def main(argv: list[str]) -> int:
@@ -91,18 +91,21 @@ def main(argv: list[str]) -> int:
         jobs["floor_s"] = floors(jobs)
     resumed = jobs[jobs["resumed"]]
     jobs = jobs[~jobs["resumed"]]
+    if jobs.empty:
+        print(f"every finished job under {runs} was resumed after a cut: none is timed whole")
+        return 1
     cells = jobs.groupby(["dataset", "train_size"])
-    table = cells[["total_s", "estimate_s", *PARTS, *(["floor_s"] if "floor_s" in jobs else [])]].sum()
+    table = cells[["total_s", "estimate_s", *PARTS, *(["floor_s"] if "floor_s" in jobs else [])]].sum(min_count=1)
     table.insert(0, "jobs", cells.size())
     table["miss"] = (table["total_s"] - table["estimate_s"]) / table["estimate_s"]
-    for part in ("train_eval_s", "after_s"):
+    for part in ("callbacks_s", "after_s"):
         table[part.replace("_s", "_share")] = table[part] / table["total_s"]
     if "floor_s" in table:
         table["over_floor"] = table["total_s"] / table["floor_s"]
     print(f"{name}: finished jobs under {runs}, summed per dataset and size (seconds as the jobs ran)")
     print(table.to_string(float_format=lambda v: f"{v:.3g}"))
     if not resumed.empty:
-        print(f"\nnot timed whole (resumed after a cut, so their times cover the last process only): "
+        print("\nnot timed whole (resumed after a cut, so their times cover the last process only): "
               + ", ".join(f"{r.dataset} n{r.train_size} {r.model} seed {r.seed}" for r in resumed.itertuples()))
     print("\nper job")
     shown = ["dataset", "train_size", "model", "seed", "epochs", "total_s", "estimate_s", *PARTS]

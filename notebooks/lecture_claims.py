@@ -51,6 +51,7 @@ from inductive.arithmetic import dense_equivalent_params
 from inductive.evidence.claims import REGISTRY
 from inductive.evidence.style import DATASET_NAMES, SLIDE, VERDICT_COLORS, model_color, slide_style
 from inductive.study import record
+from inductive.training.metric_names import upgrade_epochs, upgrade_runs
 
 ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "results" / "reference").is_dir())
 os.chdir(ROOT)  # study files name their results folders relative to the repository root
@@ -99,7 +100,7 @@ reads = {r.study.name: r for r in (record.read_state(s) for s in record.studies_
 by_label = {record.label(r.study): name for name, r in reads.items()}
 EFFECT = re.compile(r"^\((?P<label>[^)]*)\) (?P<text>.*)$")
 PAIRED = re.compile(r"^(?P<more>\w+) - (?P<less>\w+) (?P<measure>.+) (?P<mean>[+-]\d+\.\d+) "
-                    r"\[(?P<low>[+-]\d+\.\d+), (?P<high>[+-]\d+\.\d+)\]$")
+                    r"\[(?P<low>[+-]\d+\.\d+)†?, (?P<high>[+-]\d+\.\d+)†?\]$")  # †: clipped to the measure's range
 
 rows = []
 for row in record.of_record(list(reads.values())).query("train_size == @TRAIN_SIZE").itertuples():
@@ -184,18 +185,21 @@ def table_file(folder: Path, name: str) -> Path:
     return plain if plain.is_file() else folder / f"{name}.csv.gz"
 
 
+upgraded = {"epochs": upgrade_epochs, "layers": lambda t: t, "shifts": lambda t: t}  # tables kept under older names
+
+
 def kept(study: str) -> dict[str, pd.DataFrame]:
     """The four tables of every run a study kept at TRAIN_SIZE images (with those of the studies it pools),
-    completed runs only."""
+    completed runs only, in today's metric names (`upgrade_*`: a table kept before them reads the same)."""
     places = [reads[name].place.kept for name in (study, *reads[study].study.pools)]
     folders = sorted(f.parent for place in places for f in place.glob(f"*/n{TRAIN_SIZE}_seed*/*/runs.csv"))
-    runs = pd.concat([pd.read_csv(f / "runs.csv", usecols=lambda c: c in RUN_COLUMNS) for f in folders],
-                     ignore_index=True)
+    runs = pd.concat([upgrade_runs(pd.read_csv(f / "runs.csv")) for f in folders], ignore_index=True)
+    runs = runs[[c for c in runs.columns if c in RUN_COLUMNS]]
     runs = runs[runs["status"] == "completed"].reset_index(drop=True)
     done = set(runs["run_id"])
     out = {"runs": runs}
     for name in ("epochs", "layers", "shifts"):
-        frame = pd.concat([pd.read_csv(table_file(f, name)) for f in folders], ignore_index=True)
+        frame = pd.concat([upgraded[name](pd.read_csv(table_file(f, name))) for f in folders], ignore_index=True)
         out[name] = frame[frame["run_id"].isin(done)].reset_index(drop=True)
     return out
 

@@ -106,7 +106,20 @@ def test_an_old_summary_reads_with_the_new_names():
 
     final = summary_of(whole_record(final=old, best=old)).final
     assert (final.train_accuracy, final.train_accuracy_running, final.accuracy_gap) == (0.97, 0.93, 0.12)
-    assert final.loss_gap == pytest.approx(0.4) and final.fit_accuracy == 0.97
+    assert final.loss_gap == pytest.approx(0.4)
     oldest = {k: old[k] for k in ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy")}
     final = summary_of(whole_record(final=oldest, best=oldest)).final
-    assert final.train_accuracy is None and final.train_accuracy_running == 0.93 and final.fit_accuracy == 0.93
+    assert final.train_accuracy is None and final.train_accuracy_running == 0.93 and final.accuracy_gap is None
+
+
+def test_an_old_kept_table_with_a_text_cell_still_reads(one_run, tmp_path):
+    """Would catch an upgrade that computes the new loss gap before the schema check and stops on a text cell."""
+    found, runs, epochs = old_form(one_run[0])
+    runs["final_val_loss"] = runs["final_val_loss"].astype(object)
+    runs.loc[0, "final_val_loss"] = "oops"
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    for name, table in {"runs": runs, "epochs": epochs, "layers": found.layers, "shifts": found.shifts}.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    read_runs, _, _, _ = kept.read_tables(folder)
+    assert read_runs.loc[0, "status"] == "incomplete" and "final_val_loss='oops'" in read_runs.loc[0, "error"]

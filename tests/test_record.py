@@ -116,10 +116,12 @@ def test_the_by_size_table_states_each_claim_at_each_size_read_or_how_far_its_st
     assert rows["3", "Fashion-MNIST"] == ["**supported** (replication); check: **supported** (data size)",
                                           "**inconclusive** (data size)", "**contradicted** (data size)"]
     assert rows["8", "Fashion-MNIST"][2] == "not judged (data size)"
-    assert rows["3", "MNIST"] == ["**supported** (replication); check: running, 3 of 85 jobs kept (data size)",
-                                  "running, 3 of 85 jobs kept (data size)", "running, 3 of 85 jobs kept (data size)"]
-    assert rows["3", "CIFAR-10"][1:] == ["not run yet, 0 of 85 jobs kept (data size)"] * 2
-    assert rows["5", "MNIST"][0] == "not judged (replication); check: running, 3 of 85 jobs kept (data size)"
+    assert rows["3", "MNIST"] == ["**supported** (replication); check: running, 3 of 30 jobs kept (data size)",
+                                  "not run yet, 0 of 30 jobs kept (data size)",  # each size counts its own jobs
+                                  "not run yet, 0 of 25 jobs kept (data size)"]  # local is not run at 16,000
+    assert rows["3", "CIFAR-10"][1:] == ["not run yet, 0 of 30 jobs kept (data size)",
+                                         "not run yet, 0 of 25 jobs kept (data size)"]
+    assert rows["5", "MNIST"][0] == "not judged (replication); check: running, 3 of 30 jobs kept (data size)"
 
 
 def test_record_writes_the_by_size_table_and_leaves_the_1000_image_table_as_it_was(sizes_read, tmp_path, monkeypatch):

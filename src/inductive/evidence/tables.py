@@ -104,9 +104,8 @@ def run_row(rid: str, summary: Summary, history: pd.DataFrame, notes: list[str])
     }
     row |= _at("final", summary.final) | _at("best", summary.best)
     row |= {f"test_{k}": v for k, v in test.items()} | {f"time_{k}": v for k, v in summary.time.items()}
-    fit_train = summary.final.fit_accuracy if summary.final is not None else None
-    if fit_train is not None and test.get("accuracy") is not None:
-        # train accuracy where it stopped (eval mode; Keras's running mean for runs that predate it) - test accuracy
+    fit_train = summary.final.train_accuracy if summary.final is not None else None
+    if fit_train is not None and test.get("accuracy") is not None:  # runs before the eval-mode pass have none
         row["test_gap"] = fit_train - test["accuracy"]
     if history["val_loss"].notna().any():
         lowest = history.loc[history["val_loss"].idxmin()]

@@ -199,9 +199,10 @@ def _at(table: pd.DataFrame, number: int, dataset: str, size: int | None) -> pd.
     return table[(table["number"] == number) & (table["dataset"] == dataset) & same_size]
 
 
-def progress(r: Read, dataset: str) -> str:
-    """How far a study is with a dataset it has not read: its jobs kept, since a dataset is read only whole."""
-    mine = [s for s in r.found if s.job.dataset == dataset]
+def progress(r: Read, dataset: str, size: int | None = None) -> str:
+    """How far a study is with a dataset it has not read (at one training size, where given): its jobs kept, since
+    a dataset is read only whole."""
+    mine = [s for s in r.found if s.job.dataset == dataset and (size is None or s.job.train_size == size)]
     done = sum(s.state == "done" for s in mine)
     if done == len(mine):
         return f"all {done} jobs kept, not read yet"
@@ -211,7 +212,7 @@ def progress(r: Read, dataset: str) -> str:
 def said(r: Read, number: int, dataset: str, size: int | None) -> str:
     """What one study says of a claim x dataset x size: its verdict once it has read the dataset, else its progress."""
     if dataset not in r.whole:
-        return f"{progress(r, dataset)} ({label(r.study)})"
+        return f"{progress(r, dataset, size)} ({label(r.study)})"
     found = _at(r.verdicts, number, dataset, size)
     verdict = f"**{found['verdict'].iloc[0]}**" if not found.empty else "not judged"
     return f"{verdict} ({label(r.study)})"

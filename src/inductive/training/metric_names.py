@@ -77,9 +77,18 @@ def upgrade_metrics(values: dict[str, Any]) -> dict[str, Any]:
         name = _OLD_METRICS.get(key, key)
         if name is not None:
             new[name] = value
-    if "train_loss" in new and new.get("val_loss") is not None and new["train_loss"] is not None:
-        new["loss_gap"] = new["val_loss"] - new["train_loss"]
+    if "train_loss" in new:
+        new["loss_gap"] = _difference(new.get("val_loss"), new["train_loss"])
     return new
+
+
+def _difference(a: Any, b: Any) -> Any:
+    """a - b for two numbers or two table columns; where a value is not a number the gap is left empty (the record
+    schema then says what is wrong with the value itself)."""
+    if isinstance(a, pd.Series) or isinstance(b, pd.Series):
+        return pd.to_numeric(a, errors="coerce") - pd.to_numeric(b, errors="coerce")
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b))
+    return a - b if numbers else None
 
 
 def upgrade_runs(runs: pd.DataFrame) -> pd.DataFrame:

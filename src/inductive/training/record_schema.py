@@ -60,11 +60,6 @@ class Metrics(Section):
         """The numbers the record holds, in its order (absent ones left out)."""
         return self.model_dump(exclude_unset=True)
 
-    @property
-    def fit_accuracy(self) -> float | None:
-        """Train accuracy where it stopped: eval mode, or Keras's running mean for runs that predate it."""
-        return self.train_accuracy if "train_accuracy" in self.model_fields_set else self.train_accuracy_running
-
 
 class Layer(Section):
     name: str

@@ -75,7 +75,7 @@ def job_row(run_dir: Path) -> dict[str, Any]:
     if summary is None:
         return {"job": run_dir.name, "status": "incomplete", "error": problem}
     final, test = summary.final, summary.test.get("accuracy")
-    train = final.fit_accuracy if final is not None else None
+    train = final.train_accuracy if final is not None else None
     return {"job": run_dir.name, "status": summary.status, "model": summary.model, "seed": summary.seed,
             "params": summary.params.trainable, "stop": summary.stop.reason, "epochs": summary.epochs_run,
             "train_accuracy": train, "val_accuracy": final.val_accuracy if final is not None else None,

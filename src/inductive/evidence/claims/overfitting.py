@@ -34,15 +34,14 @@ DEFAULT_FIT = 0.99
 def fitted(runs: pd.DataFrame) -> pd.Series:
     """Per run: did it fit its training set (eval-mode train accuracy at stop >= its trainer.fit.accuracy)?"""
     threshold = runs.get("trainer.fit.accuracy", pd.Series(DEFAULT_FIT, index=runs.index)).fillna(DEFAULT_FIT)
-    missing = pd.Series(float("nan"), index=runs.index)
-    train = runs.get("final_train_accuracy", missing).combine_first(runs.get("final_train_accuracy_running", missing))
+    train = runs.get("final_train_accuracy", pd.Series(float("nan"), index=runs.index))  # eval mode (NaN: none)
     return train.astype(float) >= threshold.astype(float)
 
 
 def matched_gaps(epochs: pd.DataFrame, run_ids: list[str]) -> pd.DataFrame:
     """Per run: train - val accuracy at the first epoch its eval-mode train accuracy reaches the common target."""
     acc = epochs[(epochs["metric"] == "accuracy") & epochs["run_id"].isin(run_ids)]
-    split = "train" if (acc["split"] == "train").any() else "train_running"  # running: runs before eval mode
+    split = "train"  # eval mode: runs before the eval-mode pass have no matched gap
     acc = acc.pivot_table(index=["run_id", "epoch"], columns="split", values="value").reset_index()
     if acc.empty or split not in acc or "val" not in acc:
         return pd.DataFrame(columns=["run_id", "matched_target", "matched_epoch", "matched_gap"])
@@ -77,8 +76,7 @@ def per_model_table(pair: pd.DataFrame, condition: str) -> pd.DataFrame:
             .agg(seeds=("seed", "nunique"), params=("params_trainable", "first"),
                  fitted=("fitted", lambda f: f"{int(f.sum())} of {len(f)}"),
                  stop_epoch=("epochs_run", "median"),
-                 train_accuracy_at_stop=("final_train_accuracy" if pair["final_train_accuracy"].notna().any()
-                                         else "final_train_accuracy_running", stats.mean_pm),
+                 train_accuracy_at_stop=("final_train_accuracy", stats.mean_pm),
                  test_accuracy=("test_accuracy", stats.mean_pm), gap_at_stop=("test_gap", stats.mean_pm),
                  matched_gap=("matched_gap", stats.mean_pm))
             .reset_index().assign(condition=condition))

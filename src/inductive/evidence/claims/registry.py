@@ -123,9 +123,10 @@ def headline_row(rows: list[dict], dataset: str, verdict: str) -> dict | None:
 
 
 def row_effect(row: dict) -> Effect:
-    """The effect a row of effects.csv holds, for printing: its interval clipped to its measure's span."""
-    return Effect(row["mean"], 0.0, row["n"], row["p"], row["test"], row["low"], row["high"],
-                  span=(row["span_low"], row["span_high"]))
+    """The effect a row of effects.csv holds, for printing: its interval clipped to its measure's span (a row without
+    one, e.g. from a claim that declares no range, prints as computed)."""
+    span = (row.get("span_low", float("-inf")), row.get("span_high", float("inf")))
+    return Effect(row["mean"], 0.0, row["n"], row["p"], row["test"], row["low"], row["high"], span=span)
 
 
 def effect_text(row: dict | None) -> str:
