@@ -18,13 +18,52 @@ import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf
 
 from inductive.training import record
 from inductive.training.config import config_dir
 
 
+FAST_LOOP = False  # set by pytest_configure before any test module is imported
+
+
+def pytest_configure(config):
+    global FAST_LOOP
+    FAST_LOOP = "not slow" in (config.getoption("markexpr", "") or "")
+
+
+def examples(n: int) -> int:
+    """How many examples a Hypothesis property tries: `n` in `make test`, a quarter (at least 10) in the fast loop
+    (`-m "not slow"`), where a property is a smoke check run on every edit and the full search still runs in CI."""
+    return max(10, n // 4) if FAST_LOOP else n
+
+
 def compose_config(*overrides: str) -> DictConfig:
+    """The config `compose` gives for these overrides, composing each choice of config groups only once.
+
+    Hydra composes in two steps: it picks the group options (`model=gap`, `+experiment=...`) and merges their
+    files, then sets each value override (`seed=3`) on the result, in order, with `_apply_overrides_to_config`.
+    Merging the files is nearly all of its 0.15-0.2 s; hundreds of tests vary only values. So the first step is
+    cached per choice of groups and the second is Hydra's own parser and function on a deep copy: same values, same
+    errors. Whatever is not a plain value override (a sweep, a `hydra.` key, a package) goes to compose whole."""
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    values = [o for o in parsed if _is_value_override(o)]
+    cfg = copy.deepcopy(_composed(tuple(o.input_line for o in parsed if not _is_value_override(o))))
+    ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+    return cfg
+
+
+def _is_value_override(override: Override) -> bool:
+    """Hydra's own test (defaults_list.Overrides): a key that names no config group sets a value."""
+    return not (override.is_sweep_override() or override.is_hydra_override() or override.package is not None
+                or (config_dir() / override.key_or_group).is_dir())
+
+
+@functools.lru_cache(maxsize=None)
+def _composed(overrides: tuple[str, ...]) -> DictConfig:
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         return compose(config_name="config", overrides=list(overrides))
 
@@ -76,25 +115,27 @@ def tiny_overrides(npz: Path, out: Path, *extra: str) -> list[str]:
     return ["debug=tiny", f"data.path={npz}", f"output_root={out}", *extra]
 
 
+def unrendered(fig, stem) -> list[Path]:
+    """`figures.save_figure` without the rendering: the figure is closed and empty PNG and SVG files take its place."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")]
+    for path in paths:
+        path.touch()
+    return paths
+
+
 @pytest.fixture
 def undrawn(monkeypatch):
     """For tests of what a report or study read says, not how its figures look: each figure is still built from its
     table, then closed with empty PNG and SVG files in its place. Rendering them is about three quarters of a
-    report's time (a 12-run report: 16 of 21 s); the module-scoped `built` report and the figure tests render."""
-    import matplotlib.pyplot as plt
-
+    report's time (a 12-run report: 16 of 21 s); the figure tests and the slow whole-report tests render."""
     from inductive.evidence import figures
 
-    def close(fig, stem):
-        plt.close(fig)
-        stem = Path(stem)
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")]
-        for path in paths:
-            path.touch()
-        return paths
-
-    monkeypatch.setattr(figures, "save_figure", close)
+    monkeypatch.setattr(figures, "save_figure", unrendered)
 
 
 # ---------------------------------------------------------------- fake run folders
@@ -119,7 +160,7 @@ def fake_run(sweep: Path, num: int, model: str, seed: int, train_eval: list[floa
     """
     run_dir = sweep / f"{num}_{model}_{dataset}_seed{seed}"
     (run_dir / ".hydra").mkdir(parents=True)
-    config = copy.deepcopy(_protocol_config(model, seed, fit_accuracy))
+    config = _protocol_config(model, seed, fit_accuracy)
     config["data"]["name"] = dataset
     OmegaConf.save(OmegaConf.create(config), run_dir / ".hydra" / "config.yaml")
     epochs = len(train_eval)
@@ -151,15 +192,9 @@ def fake_run(sweep: Path, num: int, model: str, seed: int, train_eval: list[floa
 
 
 def _protocol_config(model: str, seed: int, fit_accuracy: float) -> dict:
-    config = copy.deepcopy(_protocol_composed(model, fit_accuracy))
-    config.seed = seed  # what seed=SEED on the command line sets; its interpolations resolve below
-    return OmegaConf.to_container(config, resolve=True)
-
-
-@functools.lru_cache(maxsize=None)
-def _protocol_composed(model: str, fit_accuracy: float) -> DictConfig:
-    """One composition per model and fit threshold (Hydra takes about a second each): seeds only set `seed`."""
-    return compose_config(f"model={model}", "+experiment=evidence_protocol", f"trainer.fit.accuracy={fit_accuracy}")
+    cfg = compose_config(f"model={model}", "+experiment=evidence_protocol", f"trainer.fit.accuracy={fit_accuracy}",
+                         f"seed={seed}")
+    return OmegaConf.to_container(cfg, resolve=True)
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,12 @@ import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from conftest import examples  # noqa: E402
 from inductive import arithmetic  # noqa: E402
 from inductive.arithmetic import LayerSettingError, ParamCount, layer_arithmetic, model_macs  # noqa: E402
 from inductive.lecture.explain import keras_arithmetic  # noqa: E402
 
-FAST = settings(max_examples=40, deadline=None)
+FAST = settings(max_examples=examples(40), deadline=None)
 
 
 @st.composite
@@ -87,7 +88,7 @@ def test_global_pooling_closed_form_equals_keras(shape, keepdims, name):
     assert keras_arithmetic(name, {"keepdims": keepdims}, (2, *shape)) == ((2, *closed.output_shape), ParamCount(0, 0))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(h=st.integers(1, 30), w=st.integers(1, 30), c=st.integers(1, 16), filters=st.integers(1, 64),
        use_bias=st.booleans())
 def test_whole_input_kernel_costs_what_dense_costs(h, w, c, filters, use_bias):

@@ -20,13 +20,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from omegaconf import DictConfig, OmegaConf
 
-from conftest import compose_config, make_images, whole_record
+from conftest import compose_config, examples, make_images, whole_record
 from inductive.errors import ConfigError
 from inductive.training import data, folders, record, schema
 from inductive.training.config_folder import config_dir
 from inductive.training.record_schema import OBJECTIVES, SEED_MAX
 
-RANGES = settings(max_examples=60, deadline=None)
+RANGES = settings(max_examples=examples(60), deadline=None)
 
 
 # ---------------------------------------------------------------- 1. every number has a finite, valid range

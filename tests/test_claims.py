@@ -1,5 +1,7 @@
 """Claims judged from fake run folders: the verdict follows the numbers, whichever way they point."""
 
+import pytest
+
 from inductive.evidence import stats
 from inductive.evidence.claims import REGISTRY, judge_all
 from inductive.evidence.claims.invariance import per_run
@@ -23,6 +25,12 @@ def findings(sweep):
     return {f.spec.number: f for f in judge_all(tables, ["fashion_mnist"])}, tables
 
 
+@pytest.fixture(scope="module")
+def lecture(fake_sweep):
+    """The findings of three seeds that follow the lecture, judged once: the tests that only read them share it."""
+    return findings(fake_sweep(lecture_holds()))
+
+
 def test_registry_is_in_the_lectures_order_with_controls_last():
     numbers = [spec.number for spec in REGISTRY]
     assert numbers == sorted(numbers) and numbers[:7] == list(range(1, 8))
@@ -30,8 +38,8 @@ def test_registry_is_in_the_lectures_order_with_controls_last():
     assert len({spec.key for spec in REGISTRY}) == len(REGISTRY)
 
 
-def test_overfitting_claim_supported_when_dense_generalizes_worse_at_fit(fake_sweep, undrawn):
-    found, _ = findings(fake_sweep(lecture_holds()))
+def test_overfitting_claim_supported_when_dense_generalizes_worse_at_fit(lecture):
+    found, _ = lecture
     cell = found[3].cells["fashion_mnist"]
     assert cell.verdict == stats.SUPPORTED
     effects = found[3].tables["effects"]
@@ -41,7 +49,7 @@ def test_overfitting_claim_supported_when_dense_generalizes_worse_at_fit(fake_sw
     assert "gap does not fit" in cell.reason
 
 
-def test_overfitting_claim_contradicted_when_the_runs_say_so(fake_sweep, undrawn):
+def test_overfitting_claim_contradicted_when_the_runs_say_so(fake_sweep):
     spec = lecture_holds()
     spec["dense"], spec["conv_flatten"] = ({**spec["conv_flatten"], "train_eval": FIT},
                                            {**spec["dense"], "train_eval": FIT})
@@ -56,7 +64,7 @@ def test_equal_models_are_negligible_not_inconclusive(fake_sweep):
     assert found[7].cells["fashion_mnist"].verdict == stats.NEGLIGIBLE
 
 
-def test_failed_runs_never_enter_the_statistics(fake_sweep, undrawn):
+def test_failed_runs_never_enter_the_statistics(fake_sweep):
     spec = lecture_holds()
     sweep = fake_sweep(spec, seeds=3)
     from conftest import fake_run
@@ -66,8 +74,8 @@ def test_failed_runs_never_enter_the_statistics(fake_sweep, undrawn):
     assert found[3].tables["effects"]["n"].max() == 3
 
 
-def test_invariance_supported_and_a_constant_predictor_is_excluded(fake_sweep, undrawn):
-    found, _ = findings(fake_sweep(lecture_holds()))
+def test_invariance_supported_and_a_constant_predictor_is_excluded(lecture, fake_sweep):
+    found, _ = lecture
     assert found[5].cells["fashion_mnist"].verdict == stats.SUPPORTED
     spec = lecture_holds()
     spec["gap"] = {**spec["gap"], "shift_kept": 0.0, "clean_accuracy": 0.1, "test_accuracy": 0.1}
@@ -79,7 +87,7 @@ def test_invariance_supported_and_a_constant_predictor_is_excluded(fake_sweep, u
     assert "near chance" in found[5].cells["fashion_mnist"].reason
 
 
-def test_structural_claims_from_the_recorded_layers(fake_sweep, undrawn):
+def test_structural_claims_from_the_recorded_layers(fake_sweep):
     found, _ = findings(fake_sweep(lecture_holds(), seeds=2))
     assert found[1].cells["fashion_mnist"].verdict == stats.SUPPORTED   # conv layers vs dense on the same input
     assert found[4].cells["fashion_mnist"].verdict == stats.SUPPORTED   # pooling layers: no weights

@@ -10,10 +10,11 @@ import numpy as np  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from conftest import examples  # noqa: E402
 from inductive.lecture import conv_questions  # noqa: E402
 from inductive.lecture.conv_questions import conv2d_reference, correlate2d, dense_equivalence, mixing_check  # noqa: E402
 
-FAST = settings(max_examples=30, deadline=None)
+FAST = settings(max_examples=examples(30), deadline=None)
 
 
 def test_correlate2d_is_a_sliding_dot_product():

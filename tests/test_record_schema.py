@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import whole_record
+from conftest import examples, whole_record
 from inductive.errors import ConfigError
 from inductive.evidence import kept
 from inductive.evidence.tables import collect, export, layer_rows, run_row
@@ -31,7 +31,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers(min_value=-2**64, ma
                     | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
                     max_leaves=12)
-FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def leaf_paths(value, prefix=()) -> list[tuple]:
@@ -100,7 +100,7 @@ def test_any_json_is_a_record_or_one_reason(raw):
     read_or_refuse(raw)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(damaged_records())
 def test_a_record_damaged_anywhere_is_a_record_or_one_reason_naming_the_key(raw):
     read_or_refuse(raw)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import fake_run
+from conftest import fake_run, unrendered
 from inductive.evidence import figures, report, stats
 from inductive.evidence.tables import collect
 from test_claims import FIT, lecture_holds
@@ -20,14 +20,27 @@ from test_claims import FIT, lecture_holds
 NOTE = "Test images 1000-9999 were decoded from JPEG."
 
 
-@pytest.fixture(scope="module")
-def built(fake_sweep, tmp_path_factory) -> Path:
-    """The report of a sweep of three seeds, with a note file (one report serves every test that only reads one)."""
+def build(fake_sweep, tmp_path_factory) -> Path:
+    """The report of a sweep of three seeds, with a note file."""
     sweep = fake_sweep(lecture_holds(), seeds=3)
     note = tmp_path_factory.mktemp("note") / "note.md"
     note.write_text(NOTE + "\n")
     assert report.main([str(sweep), f"note={note}"]) == 0
     return sweep / "report"
+
+
+@pytest.fixture(scope="module")
+def built(fake_sweep, tmp_path_factory) -> Path:
+    """One report serves every test that only reads its text and tables: figures built, not rendered (`undrawn`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(figures, "save_figure", unrendered)
+        return build(fake_sweep, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def drawn(fake_sweep, tmp_path_factory) -> Path:
+    """The same report with every figure rendered, for the slow test that opens it in a browser."""
+    return build(fake_sweep, tmp_path_factory)
 
 
 def test_report_opens_with_the_claims_by_dataset_table(built):
@@ -241,8 +254,8 @@ def test_a_tiny_real_sweep_ends_up_in_the_tables(tiny_npz, tmp_path):
 
 
 @pytest.mark.slow
-def test_report_html_opens_offline_with_every_figure_and_the_summary_first(built, browser):
-    page = built / "report.html"
+def test_report_html_opens_offline_with_every_figure_and_the_summary_first(drawn, browser):
+    page = drawn / "report.html"
     text = page.read_text()
     assert "http://" not in text.replace("http://www.w3.org", "") and "https://" not in text
     browser.get(page.as_uri())

@@ -51,14 +51,23 @@ def at_sizes(tables: Tables, sizes_run=SIZES, family: str = "condition") -> Tabl
                                                         for name, parts in copies.items()})
 
 
-def deciding_widths(tables: Tables) -> pd.Series:
-    effects = pd.DataFrame([row for f in judge_all(tables, ["fashion_mnist"]) for row in f.effects])
+@pytest.fixture(scope="module")
+def judged_at_sizes(one_size) -> tuple[Tables, list]:
+    """The runs at three sizes and their findings, judged once (half a minute of the module's time each judge):
+    the tests below only read them."""
+    tables = at_sizes(one_size)
+    return tables, judge_all(tables, ["fashion_mnist"])
+
+
+def deciding_widths(tables: Tables, found: list | None = None) -> pd.Series:
+    found = judge_all(tables, ["fashion_mnist"]) if found is None else found
+    effects = pd.DataFrame([row for f in found for row in f.effects])
     deciding = effects[effects["kind"] == "decides"].set_index(["claim", "condition", "comparison", "measure"])
     return deciding["high"] - deciding["low"]
 
 
-def test_a_dataset_family_widens_intervals_across_sizes_and_changes_nothing_at_one(one_size, undrawn):
-    by_condition = deciding_widths(at_sizes(one_size))
+def test_a_dataset_family_widens_intervals_across_sizes_and_changes_nothing_at_one(one_size, judged_at_sizes):
+    by_condition = deciding_widths(*judged_at_sizes)
     by_dataset = deciding_widths(at_sizes(one_size, family="dataset"))
     assert set(by_condition.index.get_level_values("claim")) == PER_CONDITION
     assert (by_condition > 0).all()
@@ -73,9 +82,8 @@ def test_an_unknown_family_is_refused(one_size):
         judge_all(at_sizes(one_size, family="size"), ["fashion_mnist"])
 
 
-def test_size_verdicts_give_one_row_per_claim_dataset_and_size(one_size, tmp_path):
-    tables = at_sizes(one_size)
-    found = judge_all(tables, ["fashion_mnist"])
+def test_size_verdicts_give_one_row_per_claim_dataset_and_size(judged_at_sizes, tmp_path):
+    tables, found = judged_at_sizes
     verdicts = sizes.size_verdicts(found, tables.runs)
     assert len(verdicts) == len(PER_CONDITION) * len(SIZES)
     assert not verdicts.duplicated(["claim", "dataset", "train_size"]).any()

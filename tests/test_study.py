@@ -189,6 +189,7 @@ def test_the_good_file_behind_the_bad_ones_plans(tiny_npz, tmp_path, work):
     assert "4 jobs (0 done, 4 to run)" in result.stdout
 
 
+@pytest.mark.slow  # a fresh interpreter: the one test of `python -m inductive.study` as a command line
 def test_a_study_that_is_not_there_exits_2(work):
     line = assert_refused(study("plan", "no_such_study_here", cwd=work, process=True), work, "no_such_study_here")
     assert "not found" in line
