@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
-from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override
+from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf
 
 from inductive.training import record
@@ -45,15 +44,23 @@ def compose_config(*overrides: str) -> DictConfig:
     """The config `compose` gives for these overrides, composing each choice of config groups only once.
 
     Hydra composes in two steps: it picks the group options (`model=gap`, `+experiment=...`) and merges their
-    files, then sets each value override (`seed=3`) on the result, in order, with `_apply_overrides_to_config`.
-    Merging the files is nearly all of its 0.15-0.2 s; hundreds of tests vary only values. So the first step is
-    cached per choice of groups and the second is Hydra's own parser and function on a deep copy: same values, same
-    errors. Whatever is not a plain value override (a sweep, a `hydra.` key, a package) goes to compose whole."""
+    files, then sets each value override (`seed=3`) on the result, in order. Merging the files is nearly all of its
+    0.15-0.2 s; hundreds of tests vary only values. So the first step is cached per choice of groups, and a value
+    that changes an existing key is parsed by Hydra's public override parser and set as Hydra sets it
+    (`OmegaConf.update(..., merge=True)`) on a deep copy. Anything else (a sweep, a `hydra.` key, a package, `+`,
+    `++` or `~`, a key the config lacks) goes to compose whole, so its errors are Hydra's own."""
     parsed = OverridesParser.create().parse_overrides(list(overrides))
     values = [o for o in parsed if _is_value_override(o)]
     cfg = copy.deepcopy(_composed(tuple(o.input_line for o in parsed if not _is_value_override(o))))
-    ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+    for override in values:
+        if override.type != OverrideType.CHANGE or OmegaConf.select(cfg, override.key_or_group,
+                                                                      default=_ABSENT) is _ABSENT:
+            return copy.deepcopy(_composed(tuple(overrides)))
+        OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
     return cfg
+
+
+_ABSENT = object()
 
 
 def _is_value_override(override: Override) -> bool:
