@@ -188,7 +188,9 @@ def test_read_only_and_full_disks_are_refused_before_training(tiny_npz, tmp_path
 
 @pytest.mark.slow
 def test_a_disk_that_fills_mid_run_ends_failed_with_its_error(tiny_npz, tmp_path):
-    overrides = " ".join(tiny_overrides(tiny_npz, tmp_path))
+    """Small widths, as the tiny config had until 2026-12-07: with gap's own widths the fresh-clone run of that day
+    exited 1 but left summary.json `running`: on a disk this full even the failed status could not be written."""
+    overrides = " ".join(tiny_overrides(tiny_npz, tmp_path, "model.conv_filters=[4,8]", "model.hidden_units=[16]"))
     result = in_own_mount(f"""
         mkdir -p disk
         mount -t tmpfs -o size=12m tmpfs disk

@@ -176,8 +176,10 @@ def test_stop_fit_ends_at_the_fit_threshold(tiny_npz, tmp_path):
 
 
 def test_stop_fit_caps_at_max_epochs(tiny_npz, tmp_path):
+    """A rate too small to fit the tiny images in two epochs (the widest tiny models fit them in one or two)."""
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.stop=fit", "trainer.epochs=2",
-                         "trainer.fit.accuracy=1.0", "trainer.fit.patience=5", "shift.enabled=false")
+                         "trainer.fit.accuracy=1.0", "trainer.fit.patience=5", "shift.enabled=false",
+                         "trainer.learning_rate=1e-7")
     assert run(cfg, tmp_path / "run")["stop"] == {"rule": "fit", "reason": "max_epochs", "epoch": 2}
 
 

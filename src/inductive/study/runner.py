@@ -21,6 +21,7 @@ from hydra.experimental.callback import Callback
 from inductive.errors import ConfigError
 from inductive.study import spec, store
 from inductive.study.spec import Job, Study
+from inductive.training.record_schema import read_summary
 
 # key=value overrides `run` passes on: where the data are and how jobs run, never what is trained
 ALLOWED = ("data.path=", "data.tfds.", "data.cache_dir=", "hydra/launcher=", "hydra.launcher.", "trainer.verbose=",
@@ -94,10 +95,10 @@ class KeepJob(Callback):
         job = next((j for j in study.jobs if place.run_dir(j).resolve() == run_dir.resolve()), None)
         if job is None:
             return
-        state = store._summary(run_dir) or {}
+        summary, _ = read_summary(run_dir)
         kept = store.keep(place, job)
-        seconds = (state.get("time") or {}).get("total_s") if isinstance(state.get("time"), dict) else None
-        outcome = state.get("status", "ended without a record") + (", kept" if kept else "")
+        seconds = summary.time.get("total_s") if summary is not None else None
+        outcome = (summary.status if summary is not None else "ended without a record") + (", kept" if kept else "")
         print(progress_line(study, place, job, outcome, seconds), flush=True)
 
 
