@@ -29,8 +29,9 @@ from inductive.errors import ReportError
 from inductive.evidence.kept import DERIVED, IDENTITY, is_tables_folder, read_tables
 from inductive.evidence.roles import model_order
 from inductive.evidence.stats import ALPHA
+from inductive.training.metric_names import HISTORY_METRICS
 from inductive.training.record import HISTORY, SHIFT_COLUMNS, SUMMARY, find_run_dirs, run_id
-from inductive.training.record_schema import METRICS, Metrics, Summary, read_history, read_shift, read_summary, stand_in
+from inductive.training.record_schema import Metrics, Summary, read_history, read_shift, read_summary, stand_in
 from inductive.training.sweep import never_started
 
 log = logging.getLogger(__name__)
@@ -117,10 +118,10 @@ def run_row(rid: str, summary: Summary, history: pd.DataFrame, notes: list[str])
 
 def epoch_rows(rid: str, history: pd.DataFrame) -> pd.DataFrame:
     """Long form of one history: a row per epoch x split x metric."""
-    present = [c for c in METRICS if c in history and history[c].notna().any()]
+    present = [c for c in HISTORY_METRICS if c in history and history[c].notna().any()]
     long = history.melt(id_vars="epoch", value_vars=present, var_name="column", value_name="value")
-    long["split"] = long["column"].map(lambda c: METRICS[c][0])
-    long["metric"] = long["column"].map(lambda c: METRICS[c][1])
+    long["split"] = long["column"].map(lambda c: HISTORY_METRICS[c][0])
+    long["metric"] = long["column"].map(lambda c: HISTORY_METRICS[c][1])
     return long.assign(run_id=rid)[["run_id", "epoch", "split", "metric", "value"]]
 
 

@@ -20,7 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from yaml import YAMLError
 
-from inductive.training.metric_names import HISTORY_METRICS as METRICS, upgrade_metrics  # history.csv -> epochs
+from inductive.training.metric_names import HISTORY_METRICS, upgrade_metrics
 from inductive.training.record import HISTORY, SHIFT, SHIFT_COLUMNS, SUMMARY
 
 STATUSES = ("running", "completed", "diverged", "failed", "incomplete")  # incomplete: a stand-in, never written
@@ -251,10 +251,10 @@ def read_history(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
         raw = pd.read_csv(io.BytesIO(content))
         unfinished = not content.endswith(b"\n")  # CSVLogger ends every row: the last one was cut
     except FileNotFoundError:
-        return pd.DataFrame(columns=["epoch", *METRICS]), None
+        return pd.DataFrame(columns=["epoch", *HISTORY_METRICS]), None
     except (OSError, ValueError, UnicodeDecodeError) as err:
-        return pd.DataFrame(columns=["epoch", *METRICS]), f"{HISTORY} unreadable ({type(err).__name__}: {err})"
-    history = raw.reindex(columns=["epoch", *METRICS]).apply(pd.to_numeric, errors="coerce")
+        return pd.DataFrame(columns=["epoch", *HISTORY_METRICS]), f"{HISTORY} unreadable ({type(err).__name__}: {err})"
+    history = raw.reindex(columns=["epoch", *HISTORY_METRICS]).apply(pd.to_numeric, errors="coerce")
     epoch = history["epoch"].to_numpy(dtype=float)
     whole = np.isfinite(epoch) & (epoch >= 0) & (epoch == np.floor(epoch)) & (epoch < 2**31)
     cut = history[["epoch", "loss", "val_loss"]].isna().any(axis=1) | ~whole

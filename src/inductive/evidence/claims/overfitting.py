@@ -41,15 +41,14 @@ def fitted(runs: pd.DataFrame) -> pd.Series:
 def matched_gaps(epochs: pd.DataFrame, run_ids: list[str]) -> pd.DataFrame:
     """Per run: train - val accuracy at the first epoch its eval-mode train accuracy reaches the common target."""
     acc = epochs[(epochs["metric"] == "accuracy") & epochs["run_id"].isin(run_ids)]
-    split = "train"  # eval mode: runs before the eval-mode pass have no matched gap
     acc = acc.pivot_table(index=["run_id", "epoch"], columns="split", values="value").reset_index()
-    if acc.empty or split not in acc or "val" not in acc:
+    if acc.empty or "train" not in acc or "val" not in acc:  # runs before the eval-mode pass have no matched gap
         return pd.DataFrame(columns=["run_id", "matched_target", "matched_epoch", "matched_gap"])
-    acc = acc.dropna(subset=[split, "val"]).sort_values(["run_id", "epoch"])
-    target = acc.groupby("run_id")[split].max().min()
-    first = acc[acc[split] >= target].groupby("run_id").head(1)
+    acc = acc.dropna(subset=["train", "val"]).sort_values(["run_id", "epoch"])
+    target = acc.groupby("run_id")["train"].max().min()
+    first = acc[acc["train"] >= target].groupby("run_id").head(1)
     return pd.DataFrame({"run_id": first["run_id"], "matched_target": target, "matched_epoch": first["epoch"],
-                         "matched_gap": first[split] - first["val"]})
+                         "matched_gap": first["train"] - first["val"]})
 
 
 def pair_runs(tables: Tables, condition: str, more: str, less: str) -> pd.DataFrame:
