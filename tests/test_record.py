@@ -69,27 +69,31 @@ def test_record_with_a_missing_template_exits_2_naming_it(tmp_path, capsys):
 
 
 def test_a_study_over_several_sizes_is_of_record_at_the_sizes_its_record_names():
-    """data_size's verdicts at 4,000 images are of record there; at 1,000 the replication's stand (no conflict)."""
+    """data_size's verdicts at its middle size are of record there; at 1,000 the replication's stand (no
+    conflict)."""
     replication, sizes = (spec.load(n, check_configs=False) for n in ("evidence_replication", "data_size"))
-    by_size = pd.concat([verdicts("small", claims=(3,)), verdicts("large", claims=(3,)).assign(train_size=4000.0)])
+    middle = sizes.train_sizes[1]
+    by_size = pd.concat([verdicts("small", claims=(3,)), verdicts("large", claims=(3,)).assign(train_size=float(middle))])
     reads = [read(replication, verdicts("replicated", claims=(3,))), read(sizes, by_size)]
     out = record.of_record(reads).set_index("train_size")["effect"].to_dict()
-    assert out == {1000: "(replication) replicated effect", 4000: "(data size) large effect"}
+    assert out == {1000: "(replication) replicated effect", middle: "(data size) large effect"}
     tables = record.record_tables(reads)
-    assert "At 1,000 training images:" in tables and "At 4,000 training images:" in tables
+    assert "At 1,000 training images:" in tables and f"At {middle:,} training images:" in tables
 
 
 @pytest.fixture
 def sizes_read(tmp_path) -> record.Read:
     """data_size with its tables in tmp_path: Fashion-MNIST kept whole and read (its report's size_verdicts.csv,
-    claim 8 judged at 1,000 and 4,000 only), 3 of MNIST's jobs kept, none of CIFAR-10's."""
+    claim 8 judged at the two smaller sizes only), 3 of MNIST's jobs kept, none of CIFAR-10's. The sizes are the
+    study file's own, so an amendment of its sizes keeps these tests true."""
     study = dataclasses.replace(spec.load("data_size", check_configs=False), results=str(tmp_path / "data_size"))
+    small, middle, large = study.train_sizes
     place = store.Place.of(study)
     for job in [*study.jobs_of("fashion_mnist"), *study.jobs_of("mnist")[:3]]:
         place.kept_dir(job).mkdir(parents=True)
         (place.kept_dir(job) / "runs.csv").write_text("time_total_s\n60\n")
-    judged = [(3, 1000, "supported"), (3, 4000, "inconclusive"), (3, 16000, "contradicted"), (8, 1000, "supported"),
-              (8, 4000, "contradicted")]
+    judged = [(3, small, "supported"), (3, middle, "inconclusive"), (3, large, "contradicted"), (8, small, "supported"),
+              (8, middle, "contradicted")]
     (place.results / "report").mkdir()
     pd.DataFrame([{"claim": f"{n}. claim {n}", "dataset": "Fashion-MNIST", "train_size": float(size),
                    "condition": f"F{size // 1000}k", "verdict": word, "effect": f"{word} effect"}
@@ -110,7 +114,8 @@ def test_the_by_size_table_states_each_claim_at_each_size_read_or_how_far_its_st
     replication = spec.load("evidence_replication", check_configs=False)
     replicated = read(replication, verdicts("supported", claims=(3, 8), datasets=("fashion_mnist", "mnist", "cifar10")))
     table = record.by_size_table([replicated, sizes_read])
-    assert table.splitlines()[0] == "| claim | dataset | 1,000 | 4,000 | 16,000 |"
+    small, middle, large = sizes_read.study.train_sizes
+    assert table.splitlines()[0] == f"| claim | dataset | {small:,} | {middle:,} | {large:,} |"
     rows = by_size_rows(table)
     assert {number for number, _ in rows} == {"3", "5", "7", "8"}  # the claims data_size gives of record
     assert rows["3", "Fashion-MNIST"] == ["**supported** (replication); check: **supported** (data size)",
@@ -118,7 +123,7 @@ def test_the_by_size_table_states_each_claim_at_each_size_read_or_how_far_its_st
     assert rows["8", "Fashion-MNIST"][2] == "not judged (data size)"
     assert rows["3", "MNIST"] == ["**supported** (replication); check: running, 3 of 30 jobs kept (data size)",
                                   "not run yet, 0 of 30 jobs kept (data size)",  # each size counts its own jobs
-                                  "not run yet, 0 of 25 jobs kept (data size)"]  # local is not run at 16,000
+                                  "not run yet, 0 of 25 jobs kept (data size)"]  # local is not run at the largest size
     assert rows["3", "CIFAR-10"][1:] == ["not run yet, 0 of 30 jobs kept (data size)",
                                          "not run yet, 0 of 25 jobs kept (data size)"]
     assert rows["5", "MNIST"][0] == "not judged (replication); check: running, 3 of 30 jobs kept (data size)"
@@ -134,7 +139,8 @@ def test_record_writes_the_by_size_table_and_leaves_the_1000_image_table_as_it_w
     template.write_text("# Verdicts\n\n<!-- record -->\n\n## By size\n\n<!-- by size -->\n")
     text = record.write(template).read_text()
     before = record.record_tables([replicated])  # the table of record before data_size read a dataset
-    assert f"At 1,000 training images:\n\n{before}\n\nAt 4,000 training images:" in text
+    middle = sizes_read.study.train_sizes[1]
+    assert f"At 1,000 training images:\n\n{before}\n\nAt {middle:,} training images:" in text
     assert text.endswith("## By size\n\n" + record.by_size_table(list(reads.values())) + "\n")
     assert "<!--" not in text
 
