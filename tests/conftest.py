@@ -17,6 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
@@ -167,9 +168,9 @@ def fake_run(sweep: Path, num: int, model: str, seed: int, train_eval: list[floa
     """
     run_dir = sweep / f"{num}_{model}_{dataset}_seed{seed}"
     (run_dir / ".hydra").mkdir(parents=True)
-    config = _protocol_config(model, seed, fit_accuracy)
+    config = copy.deepcopy(_protocol_config(model, seed, fit_accuracy))
     config["data"]["name"] = dataset
-    OmegaConf.save(OmegaConf.create(config), run_dir / ".hydra" / "config.yaml")
+    (run_dir / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     epochs = len(train_eval)
     acc, val = np.asarray(train_eval, float), np.asarray(val, float)
     history = pd.DataFrame({"epoch": range(epochs), "accuracy": acc - 0.01, "epoch_time_s": 0.5, "loss": 1 - acc,
@@ -198,7 +199,9 @@ def fake_run(sweep: Path, num: int, model: str, seed: int, train_eval: list[floa
     return run_dir
 
 
+@functools.lru_cache(maxsize=None)
 def _protocol_config(model: str, seed: int, fit_accuracy: float) -> dict:
+    """The resolved config of an evidence-protocol run (cached: callers copy it before changing it)."""
     cfg = compose_config(f"model={model}", "+experiment=evidence_protocol", f"trainer.fit.accuracy={fit_accuracy}",
                          f"seed={seed}")
     return OmegaConf.to_container(cfg, resolve=True)

@@ -104,6 +104,7 @@ def roles_by_model(runs: pd.DataFrame) -> dict[str, Role]:
     columns = ["model", *(f"model.{key}" for key in KEYS)]
     if not {"model", "model.conv_type", "model.head"} <= set(runs.columns):
         return {}
+    runs = runs.reindex(columns=[*columns, *(["status"] if "status" in runs else [])])  # the wide table's few needed
     if "status" in runs:
         runs = pd.concat([runs[runs["status"] == "completed"], runs[runs["status"] != "completed"]])
     recorded = runs[runs["model"].map(lambda m: isinstance(m, str)) & runs["model.conv_type"].notna()

@@ -14,6 +14,8 @@ are gone.
 
 from __future__ import annotations
 
+import functools
+
 import json
 import logging
 import math
@@ -62,8 +64,10 @@ class Tables:
     family: str = "condition"  # Holm family: a claim's deciding effects per condition, or per dataset
                                 # (all its conditions, e.g. every training-set size of a size study)
 
-    @property
+    @functools.cached_property
     def completed(self) -> pd.DataFrame:
+        """The completed runs, filtered once: the runs table is wide (every config key is a column), and the
+        claims read this many times per report."""
         return self.runs[self.runs["status"] == "completed"]
 
 

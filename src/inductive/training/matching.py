@@ -8,6 +8,7 @@ its shape; the count comes from the closed forms, so the search builds no Keras 
 
 from __future__ import annotations
 
+import functools
 import math
 
 from omegaconf import DictConfig, OmegaConf
@@ -40,12 +41,20 @@ def count_params(model: DictConfig, image_shape: tuple[int, int, int], num_class
     return total
 
 
+def scaled_widths(model: DictConfig, multiplier: float) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(conv_filters, hidden_units) times `multiplier`, each rounded and at least 1."""
+    width = lambda base: max(1, round(base * multiplier))  # noqa: E731
+    return tuple(width(f) for f in model.conv_filters), tuple(width(u) for u in model.hidden_units)
+
+
 def scale_widths(model: DictConfig, multiplier: float) -> DictConfig:
     """A copy of `model` with every conv_filters and hidden_units entry times `multiplier`, rounded, at least 1."""
+    return with_widths(model, *scaled_widths(model, multiplier))
+
+
+def with_widths(model: DictConfig, conv_filters: tuple[int, ...], hidden_units: tuple[int, ...]) -> DictConfig:
     scaled = OmegaConf.create(OmegaConf.to_container(model, resolve=True))
-    width = lambda base: max(1, round(base * multiplier))  # noqa: E731
-    scaled.conv_filters = [width(f) for f in model.conv_filters]
-    scaled.hidden_units = [width(u) for u in model.hidden_units]
+    scaled.conv_filters, scaled.hidden_units = list(conv_filters), list(hidden_units)
     return scaled
 
 
@@ -61,7 +70,13 @@ def match_width(
     """
     require(isinstance(target, int) and not isinstance(target, bool) and target > 0, "model.target_params",
             target, "use a positive int")
-    count = lambda multiplier: count_params(scale_widths(model, multiplier), image_shape, num_classes)  # noqa: E731
+
+    @functools.cache
+    def count_of(widths: tuple[tuple[int, ...], tuple[int, ...]]) -> int:
+        # Most bisection steps round to widths already counted: each distinct width set is built and counted once.
+        return count_params(with_widths(model, *widths), image_shape, num_classes)
+
+    count = lambda multiplier: count_of(scaled_widths(model, multiplier))  # noqa: E731
     low, high = 0.0, 1.0
     while count(high) < target and high < _MAX_MULTIPLIER:
         low, high = high, 2 * high

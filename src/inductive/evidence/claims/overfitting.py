@@ -51,10 +51,17 @@ def matched_gaps(epochs: pd.DataFrame, run_ids: list[str]) -> pd.DataFrame:
                          "matched_gap": first["train"] - first["val"]})
 
 
+# The runs-table columns a pair is judged and tabled on (the table itself has a column per config key).
+PAIR_COLUMNS = ("run_id", "condition", "model", "seed", "params_trainable", "epochs_run", "final_train_accuracy",
+                "trainer.fit.accuracy", *(m.column for m in MEASURES if m.column != "matched_gap"))
+
+
 def pair_runs(tables: Tables, condition: str, more: str, less: str) -> pd.DataFrame:
+    """The completed runs of two models under one condition, with whether each fitted and its matched gap."""
     done = tables.completed
-    pair = done[(done["condition"] == condition) & done["model"].isin([more, less])].copy()
-    pair["fitted"] = fitted(pair)
+    rows = (done["condition"] == condition) & done["model"].isin([more, less])
+    pair = done.loc[rows, [c for c in dict.fromkeys(PAIR_COLUMNS) if c in done]]
+    pair = pair.assign(fitted=fitted(pair))
     return pair.merge(matched_gaps(tables.epochs, pair["run_id"].tolist()), on="run_id", how="left")
 
 
@@ -94,14 +101,15 @@ def judge_pairs(tables: Tables, claim: int, comparisons: list[Comparison], match
         found = roles.pairs(comparisons, here)
         if found:
             judged[(here["dataset"].iloc[0], condition)] = [
-                (m, l, d, *effects_of(pair_runs(tables, condition, m, l), m, l)) for m, l, d in found]
+                (m, l, d, pair, *effects_of(pair, m, l))
+                for m, l, d in found for pair in [pair_runs(tables, condition, m, l)]]
     corrected = stats.corrected_by_family(
-        {key: [e for m, l, deciding, effs, _ in found if deciding for _, e, d in effs if d]
+        {key: [e for m, l, deciding, _, effs, _ in found if deciding for _, e, d in effs if d]
          for key, found in judged.items()}, tables.family, tables.alpha)
     rows, per_model, verdict_rows, by_condition = [], [], [], {}
     for (dataset, condition), found in judged.items():
         fixed, verdicts_here = iter(corrected[(dataset, condition)]), []
-        for more, less, is_deciding, effs, flags in found:
+        for more, less, is_deciding, pair, effs, flags in found:
             verdicts, texts = [], []
             for measure, effect, decides in effs:
                 decides = decides and is_deciding
@@ -124,7 +132,7 @@ def judge_pairs(tables: Tables, claim: int, comparisons: list[Comparison], match
                 reason = f"{more} - {less} {result}: " + ", ".join(texts) + "".join(f" ({f})" for f in flags)
                 verdict_rows.append({"dataset": dataset, "condition": condition, "comparison": f"{more} - {less}",
                                      "verdict": result, "reason": reason})
-            per_model.append(per_model_table(pair_runs(tables, condition, more, less), condition)
+            per_model.append(per_model_table(pair, condition)
                              .assign(pair=f"{more} - {less}"))
         if verdicts_here:
             by_condition[(dataset, condition)] = cell_of(
