@@ -131,3 +131,24 @@ def test_the_command_line_exits_2_before_tensorflow_and_writes_nothing(tmp_path,
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
     assert "cuda" not in result.stderr.lower()  # TensorFlow never loaded (it announces its CUDA probe)
+
+
+def test_a_remembered_composition_is_a_copy_and_an_edited_file_composes_anew(tmp_path, monkeypatch):
+    """`config_folder.composed` remembers each composition for the process. Would catch: a cache handing out its
+    own object (a caller's change would leak into the next job's check), or one keyed by overrides alone (an
+    edited model file, or another config folder, would still give the old config)."""
+    import shutil
+
+    from inductive.training import config_folder
+
+    configs = tmp_path / "configs"
+    shutil.copytree(config_folder.config_dir(), configs)
+    monkeypatch.setenv(config_folder.ENV, str(configs))
+    first = config_folder.composed(["model=dense"])
+    first.model.hidden_units = [1]
+    assert list(config_folder.composed(["model=dense"]).model.hidden_units) != [1]
+    dense = configs / "model" / "dense.yaml"
+    dense.write_text(dense.read_text().replace("hidden_units: [256, 128]", "hidden_units: [7, 7]"))
+    assert list(config_folder.composed(["model=dense"]).model.hidden_units) == [7, 7]
+    monkeypatch.delenv(config_folder.ENV)
+    assert list(config_folder.composed(["model=dense"]).model.hidden_units) != [7, 7]

@@ -1,4 +1,4 @@
-"""Where the configs live and what their groups offer: the folder, its model names, one model's composed config.
+"""Where the configs live and what their groups offer: the folder, its model names, a composed config.
 
 Imports nothing of ours, so that anything (the checks, the sizing, the report's roles and colours) may ask.
 `INDUCTIVE_CONFIG_DIR` names another config folder (one holding a `config.yaml`), e.g. a copy with one more
@@ -7,7 +7,9 @@ model or dataset; without it the package's own `configs/` is used.
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -41,11 +43,33 @@ def model_names() -> list[str]:
 
 
 def model_config(name: str) -> DictConfig:
-    """The `model` group as Hydra composes it for `model=NAME` (inside a running app or not)."""
+    """The `model` group as Hydra composes it for `model=NAME`."""
+    return composed([f"model={name}"]).model
+
+
+_COMPOSED: dict[tuple, DictConfig] = {}
+
+
+def composed(overrides: Sequence[str]) -> DictConfig:
+    """config.yaml as Hydra's compose API composes it with `overrides` (inside a running app, with the app's own
+    search path); a copy, so the caller may change it.
+
+    A composition reads every file it uses and takes about a quarter of a second, so each is remembered for the
+    process, keyed by the folder, the state of its files (path, size, modification time) and the overrides: a
+    study file's check of its jobs, the report's roles and a notebook that loads a study twice compose each once,
+    and an edited file composes anew. Raises what `hydra.compose` raises."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    if GlobalHydra.instance().is_initialized():
-        return compose(config_name="config", overrides=[f"model={name}"]).model
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        return compose(config_name="config", overrides=[f"model={name}"]).model
+    folder = config_dir()
+    inside_app = GlobalHydra.instance().is_initialized()
+    files = tuple((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in sorted(folder.rglob("*.yaml")))
+    key = (str(folder), files, inside_app, tuple(overrides))
+    if key not in _COMPOSED:
+        if inside_app:
+            _COMPOSED[key] = compose(config_name="config", overrides=list(overrides))
+        else:
+            with initialize_config_dir(config_dir=str(folder), version_base="1.3"):
+                _COMPOSED[key] = compose(config_name="config", overrides=list(overrides))
+    return copy.deepcopy(_COMPOSED[key])
