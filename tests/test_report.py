@@ -308,3 +308,27 @@ def test_an_interval_past_its_measures_range_is_printed_clipped_with_a_footnote(
     assert ratio["high"] > 1 and text.count(stats.CLIPPED_NOTE) == 1
     normal = (built / "report.md").read_text()
     assert stats.CLIPPED not in normal and stats.CLIPPED_NOTE not in normal
+
+
+@pytest.mark.parametrize("drawer", ["effects", "glance_effects"])
+def test_a_forest_plot_draws_an_interval_past_its_measures_range_clipped_with_an_arrowhead(drawer, monkeypatch):
+    """As the report prints it: the bar stops at the measure's bound and an arrowhead marks the clipped end; an
+    interval inside its range is drawn as computed. Would catch: a bar drawn to -2.4 on a measure bounded at -1
+    (the figure then says more than the seeds can), or a clipped end left unmarked."""
+    drawn = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, stem: drawn.append(fig) or [])
+    rows = pd.DataFrame([
+        {"claim": "5. c", "dataset": "MNIST", "condition": "M1k", "comparison": "gap - dense", "measure": "kept",
+         "kind": "decides", "unit": "fraction", "band": 0.01, "span_low": -1.0, "span_high": 1.0, "mean": 0.1,
+         "low": -2.4, "high": 2.6, "verdict": stats.INCONCLUSIVE},
+        {"claim": "5. c", "dataset": "Fashion-MNIST", "condition": "F1k", "comparison": "gap - dense",
+         "measure": "kept", "kind": "decides", "unit": "fraction", "band": 0.01, "span_low": -1.0, "span_high": 1.0,
+         "mean": 0.1, "low": 0.05, "high": 0.15, "verdict": "supported"}])
+    getattr(figures, drawer)(rows, "title", "unused")
+    lines = [line for line in drawn[0].axes[0].get_lines()
+             if line.get_linewidth() == 4 and len(line.get_xdata()) == 2]  # the interval bars
+    assert sorted(tuple(line.get_xdata()) for line in lines) == [(-1.0, 1.0), (0.05, 0.15)]
+    arrows = [(line.get_marker(), line.get_xdata()[0]) for line in drawn[0].axes[0].get_lines()
+              if line.get_marker() in ("<", ">")]
+    assert sorted(arrows) == [("<", -1.0), (">", 1.0)]
+    assert "clipped" in drawn[0].axes[0].get_xlabel()

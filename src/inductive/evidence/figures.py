@@ -8,6 +8,7 @@ Every model keeps its colour and every verdict its colour (`style`); no TensorFl
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -30,6 +31,34 @@ def _models(table: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(table["model"].dropna()))
 
 
+def _interval(ax: plt.Axes, row, y: float, color) -> bool:
+    """An effect's interval as a bar at `y`, clipped to its measure's range where the row gives one (`span_low`,
+    `span_high`), with an arrowhead at a clipped end, as the report prints it with a dagger; True if clipped."""
+    lowest, highest = getattr(row, "span_low", math.nan), getattr(row, "span_high", math.nan)
+    lowest = -math.inf if pd.isna(lowest) else lowest
+    highest = math.inf if pd.isna(highest) else highest
+    if not np.isfinite(row.low):
+        return False
+    ax.plot([max(row.low, lowest), min(row.high, highest)], [y, y], color=color, linewidth=4, solid_capstyle="butt")
+    for end, bound, marker in ((row.low, lowest, "<"), (row.high, highest, ">")):
+        if (end < bound) if marker == "<" else (end > bound):
+            ax.plot(bound, y, marker=marker, color=color, markersize=13)
+    return row.low < lowest or row.high > highest
+
+
+CLIPPED_LABEL = "arrowhead: interval clipped to the measure's range"
+
+
+def _clipped(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The rows' interval ends clipped to their measures' ranges, where the table gives them."""
+    low, high = rows["low"].astype(float), rows["high"].astype(float)
+    if "span_low" in rows:
+        low = low.where(~(low < rows["span_low"].astype(float)), rows["span_low"].astype(float))
+    if "span_high" in rows:
+        high = high.where(~(high > rows["span_high"].astype(float)), rows["span_high"].astype(float))
+    return low, high
+
+
 def effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
     """Forest plot of the deciding effects: corrected interval per comparison x measure, coloured by verdict."""
     rows = table[table["kind"] == "decides"].reset_index(drop=True)
@@ -41,14 +70,15 @@ def effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         band = rows["band"].max()
         ax.axvspan(-band, band, color="0.88", zorder=0, label=f"negligible band (±{band:g})")
         ax.axvline(0, color="0.3", linewidth=1)
+        clipped = False
         for yi, row in zip(y, rows.itertuples()):
             color = VERDICT_COLORS.get(row.verdict if isinstance(row.verdict, str) else "", "0.5")
-            if np.isfinite(row.low):
-                ax.plot([row.low, row.high], [yi, yi], color=color, linewidth=4, solid_capstyle="butt")
+            clipped |= _interval(ax, row, yi, color)
             ax.plot(row.mean, yi, "o", color=color, markersize=10)
         labels = [f"{r.condition}  {r.comparison}\n{r.measure}" for r in rows.itertuples()]
         ax.set_yticks(y, labels, fontsize=13)
-        ax.set_xlabel(f"effect ({rows['unit'].iloc[0]}; > 0 favours the lecture), Holm-corrected interval")
+        ax.set_xlabel(f"effect ({rows['unit'].iloc[0]}; > 0 favours the lecture), Holm-corrected interval"
+                      + (f"\n({CLIPPED_LABEL})" if clipped else ""))
         for verdict in dict.fromkeys(rows["verdict"].fillna("")):
             ax.plot([], [], "o-", color=VERDICT_COLORS.get(verdict, "0.5"), linewidth=4, label=verdict or "no verdict")
         fig.legend(loc="outside lower center", ncols=5, fontsize=13)
@@ -248,13 +278,13 @@ def glance_effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
         y = np.arange(len(slots))[::-1]
         ax.axvspan(-0.01, 0.01, color="0.88", zorder=0, label="negligible band (±0.01)")
         ax.axvline(0, color="0.3", linewidth=1)
-        labels = []
+        labels, clipped = [], False
         for yi, (kind, item) in zip(y, slots):
             if kind == "claim":
                 labels.append(textwrap.shorten(str(item), 70, placeholder="..."))
                 continue
             color = VERDICT_COLORS.get(item.verdict, "0.5")
-            ax.plot([item.low, item.high], [yi, yi], color=color, linewidth=4, solid_capstyle="butt")
+            clipped |= _interval(ax, item, yi, color)
             ax.plot(item.mean, yi, "o", color=color, markersize=10)
             labels.append(f"{item.dataset}: {item.measure}")
         ax.set_yticks(y, labels, fontsize=11)
@@ -264,7 +294,8 @@ def glance_effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
                 tick.set_fontsize(12)
         ax.tick_params(axis="y", length=0)
         ax.set_ylim(-0.6, len(slots) - 0.4)
-        ax.set_xlabel("effect (> 0 favours the lecture), Holm-corrected interval")
+        ax.set_xlabel("effect (> 0 favours the lecture), Holm-corrected interval"
+                      + (f"\n({CLIPPED_LABEL})" if clipped else ""))
         for verdict in dict.fromkeys(rows["verdict"]):
             ax.plot([], [], "o-", color=VERDICT_COLORS.get(verdict, "0.5"), linewidth=4, label=verdict)
         fig.legend(loc="outside lower center", ncols=5, fontsize=13)
@@ -306,7 +337,8 @@ def effect_vs_size(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
                     continue
                 color = dataset_color(dataset)
                 x = line["train_size"] * 1.06 ** (i - (len(datasets) - 1) / 2)  # dodge: intervals side by side
-                ax.errorbar(x, line["mean"], yerr=[line["mean"] - line["low"], line["high"] - line["mean"]],
+                low, high = _clipped(line)
+                ax.errorbar(x, line["mean"], yerr=[line["mean"] - low, high - line["mean"]],
                             color=color, elinewidth=2.2, capsize=5, linewidth=2)
                 for xi, row in zip(x, line.itertuples()):
                     marker = "osD^v"[kinds.index(f"{row.comparison}: {row.measure}") % 5]
@@ -314,7 +346,7 @@ def effect_vs_size(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
                             markerfacecolor=VERDICT_COLORS.get(row.verdict, "0.5"), zorder=3)
             for j, kind in enumerate(kinds):
                 ax.plot([], [], "osD^v"[j % 5], color="0.35", markerfacecolor="white", markersize=9, label=kind)
-            low, high = min(part["low"].min(), 0), max(part["high"].max(), 0)
+            low, high = (min(end.min(), 0) if i == 0 else max(end.max(), 0) for i, end in enumerate(_clipped(part)))
             span = (high - low) or 1.0
             ax.set_ylim(low - 0.05 * span, high + (0.12 + 0.13 * len(kinds)) * span)  # headroom: the legend's
             ax.legend(fontsize=10, loc="upper center", handletextpad=0.3, borderaxespad=0.3)

@@ -230,8 +230,10 @@ def headline_effects(findings: list[Finding]) -> pd.DataFrame:
             if row is not None:
                 rows.append({"claim": f"{f.spec.number}. {f.spec.statement}", "dataset": DATASET_NAMES.get(dataset, dataset),
                              "measure": f"{row['comparison']}: {row['measure']}", "mean": row["mean"], "low": row["low"],
-                             "high": row["high"], "verdict": row["verdict"]})
-    return pd.DataFrame(rows, columns=["claim", "dataset", "measure", "mean", "low", "high", "verdict"])
+                             "high": row["high"], "span_low": row.get("span_low"), "span_high": row.get("span_high"),
+                             "verdict": row["verdict"]})
+    return pd.DataFrame(rows, columns=["claim", "dataset", "measure", "mean", "low", "high", "span_low", "span_high",
+                                       "verdict"])
 
 
 def slide_title(finding: Finding) -> str:

@@ -19,7 +19,8 @@ from inductive.evidence.claims import Finding, headline_row
 from inductive.evidence.roles import model_order
 
 VERDICT_COLUMNS = ["claim", "dataset", "train_size", "condition", "verdict", "effect"]
-EFFECT_COLUMNS = ["claim", "dataset", "train_size", "comparison", "measure", "mean", "low", "high", "verdict", "unit"]
+EFFECT_COLUMNS = ["claim", "dataset", "train_size", "comparison", "measure", "mean", "low", "high", "span_low",
+                  "span_high", "verdict", "unit"]
 SLOPE_COLUMNS = ["dataset", "model", "sizes", "seeds", "slope", "low", "high", "note"]
 
 
@@ -69,7 +70,8 @@ def size_effects(findings: list[Finding], runs: pd.DataFrame) -> pd.DataFrame:
             if row is not None:
                 rows.append({"claim": claim_name(f), "dataset": dataset, "train_size": sizes.get(condition, math.nan),
                              "comparison": row["comparison"], "measure": row["measure"], "mean": row["mean"],
-                             "low": row["low"], "high": row["high"], "verdict": row["verdict"], "unit": row["unit"]})
+                             "low": row["low"], "high": row["high"], "span_low": row.get("span_low"),
+                             "span_high": row.get("span_high"), "verdict": row["verdict"], "unit": row["unit"]})
     return _by_size(rows, EFFECT_COLUMNS)
 
 
