@@ -332,3 +332,15 @@ def test_a_forest_plot_draws_an_interval_past_its_measures_range_clipped_with_an
               if line.get_marker() in ("<", ">")]
     assert sorted(arrows) == [("<", -1.0), (">", 1.0)]
     assert "clipped" in drawn[0].axes[0].get_xlabel()
+
+
+def test_the_glance_of_few_claims_is_shorter_than_a_slide_and_of_many_a_slide(monkeypatch):
+    """Would catch: one claim's cells stretched over a whole slide's height, the verdict word far from its
+    effect (the matched study's glance before the figure was sized by its rows)."""
+    drawn = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, stem: drawn.append(fig) or [])
+    cell = {"dataset": "MNIST", "verdict": "supported", "effect": "dense - gap gap at stop +0.047 [+0.031, +0.062]"}
+    for claims in (1, 5):
+        figures.glance(pd.DataFrame([{**cell, "claim": f"{n}. claim"} for n in range(claims)]), "title", "unused")
+    one, five = (fig.get_size_inches()[1] for fig in drawn)
+    assert one < 0.5 * five and five == pytest.approx(7.2)

@@ -184,12 +184,15 @@ def heads(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
 
 
 def glance(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
-    """Claims x datasets: each cell's verdict as its colour and word, with its deciding effect."""
+    """Claims x datasets: each cell's verdict as its colour and word, with its deciding effect.
+
+    A slide's height holds four claims or more; fewer get a shorter figure (1.4 in a row), so that a study of one
+    claim shows cells as wide as they are tall, not columns with the verdict far from its effect."""
     datasets = list(dict.fromkeys(table["dataset"]))
     claims = list(dict.fromkeys(table["claim"]))
     width = min(50, 96 // max(1, len(datasets)))  # characters per line that fit a cell at this font size
     with slide_style():
-        fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
+        fig, ax = plt.subplots(figsize=(SLIDE[0], min(SLIDE[1], 1.6 + 1.4 * len(claims))), layout="constrained")
         for row in table.itertuples():
             x, y = datasets.index(row.dataset), claims.index(row.claim)
             ax.add_patch(plt.Rectangle((x - 0.48, y - 0.45), 0.96, 0.9, color=VERDICT_COLORS.get(row.verdict, "0.8"),
