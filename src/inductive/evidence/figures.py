@@ -8,7 +8,6 @@ Every model keeps its colour and every verdict its colour (`style`); no TensorFl
 
 from __future__ import annotations
 
-import math
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -18,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from inductive.evidence.roles import model_order
-from inductive.evidence.style import (DATASET_NAMES, SLIDE, VERDICT_COLORS, dataset_color, model_color, model_label,
-                                      save_figure, slide_style)
+from inductive.evidence.style import (CLIPPED_LABEL, DATASET_NAMES, SLIDE, VERDICT_COLORS, clipped_ends, dataset_color,
+                                      draw_interval, model_color, model_label, save_figure, slide_style)
 
 
 def _title(fig: plt.Figure, title: str) -> None:
@@ -29,34 +28,6 @@ def _title(fig: plt.Figure, title: str) -> None:
 def _models(table: pd.DataFrame) -> list[str]:
     """The models of a claim's table in the order it lists them: claims keep the runs table's role order."""
     return list(dict.fromkeys(table["model"].dropna()))
-
-
-def _interval(ax: plt.Axes, row, y: float, color) -> bool:
-    """An effect's interval as a bar at `y`, clipped to its measure's range where the row gives one (`span_low`,
-    `span_high`), with an arrowhead at a clipped end, as the report prints it with a dagger; True if clipped."""
-    lowest, highest = getattr(row, "span_low", math.nan), getattr(row, "span_high", math.nan)
-    lowest = -math.inf if pd.isna(lowest) else lowest
-    highest = math.inf if pd.isna(highest) else highest
-    if not np.isfinite(row.low):
-        return False
-    ax.plot([max(row.low, lowest), min(row.high, highest)], [y, y], color=color, linewidth=4, solid_capstyle="butt")
-    for end, bound, marker in ((row.low, lowest, "<"), (row.high, highest, ">")):
-        if (end < bound) if marker == "<" else (end > bound):
-            ax.plot(bound, y, marker=marker, color=color, markersize=13)
-    return row.low < lowest or row.high > highest
-
-
-CLIPPED_LABEL = "arrowhead: interval clipped to the measure's range"
-
-
-def _clipped(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """The rows' interval ends clipped to their measures' ranges, where the table gives them."""
-    low, high = rows["low"].astype(float), rows["high"].astype(float)
-    if "span_low" in rows:
-        low = low.where(~(low < rows["span_low"].astype(float)), rows["span_low"].astype(float))
-    if "span_high" in rows:
-        high = high.where(~(high > rows["span_high"].astype(float)), rows["span_high"].astype(float))
-    return low, high
 
 
 def effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
@@ -73,7 +44,7 @@ def effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         clipped = False
         for yi, row in zip(y, rows.itertuples()):
             color = VERDICT_COLORS.get(row.verdict if isinstance(row.verdict, str) else "", "0.5")
-            clipped |= _interval(ax, row, yi, color)
+            clipped |= draw_interval(ax, row, yi, color)
             ax.plot(row.mean, yi, "o", color=color, markersize=10)
         labels = [f"{r.condition}  {r.comparison}\n{r.measure}" for r in rows.itertuples()]
         ax.set_yticks(y, labels, fontsize=13)
@@ -287,7 +258,7 @@ def glance_effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
                 labels.append(textwrap.shorten(str(item), 70, placeholder="..."))
                 continue
             color = VERDICT_COLORS.get(item.verdict, "0.5")
-            clipped |= _interval(ax, item, yi, color)
+            clipped |= draw_interval(ax, item, yi, color)
             ax.plot(item.mean, yi, "o", color=color, markersize=10)
             labels.append(f"{item.dataset}: {item.measure}")
         ax.set_yticks(y, labels, fontsize=11)
@@ -340,7 +311,7 @@ def effect_vs_size(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
                     continue
                 color = dataset_color(dataset)
                 x = line["train_size"] * 1.06 ** (i - (len(datasets) - 1) / 2)  # dodge: intervals side by side
-                low, high = _clipped(line)
+                low, high = clipped_ends(line)
                 ax.errorbar(x, line["mean"], yerr=[line["mean"] - low, high - line["mean"]],
                             color=color, elinewidth=2.2, capsize=5, linewidth=2)
                 for xi, row in zip(x, line.itertuples()):
@@ -349,7 +320,7 @@ def effect_vs_size(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
                             markerfacecolor=VERDICT_COLORS.get(row.verdict, "0.5"), zorder=3)
             for j, kind in enumerate(kinds):
                 ax.plot([], [], "osD^v"[j % 5], color="0.35", markerfacecolor="white", markersize=9, label=kind)
-            low, high = (min(end.min(), 0) if i == 0 else max(end.max(), 0) for i, end in enumerate(_clipped(part)))
+            low, high = (min(end.min(), 0) if i == 0 else max(end.max(), 0) for i, end in enumerate(clipped_ends(part)))
             span = (high - low) or 1.0
             ax.set_ylim(low - 0.05 * span, high + (0.12 + 0.13 * len(kinds)) * span)  # headroom: the legend's
             ax.legend(fontsize=10, loc="upper center", handletextpad=0.3, borderaxespad=0.3)

@@ -1,7 +1,9 @@
-"""One look for every figure: slide-readable fonts, one colour per model, PNG and SVG."""
+"""One look for every figure: slide-readable fonts, one colour per model, intervals drawn as the report prints them
+(clipped to their measure's range), PNG and SVG."""
 
 from __future__ import annotations
 
+import math
 import zlib
 from pathlib import Path
 
@@ -9,6 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # figures are files; never needs a screen
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from inductive.evidence.roles import Role, declared  # noqa: E402
 
@@ -100,3 +104,31 @@ def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
     fig.savefig(paths[1], metadata={"Date": None})  # no timestamp: regenerating an unchanged figure changes nothing
     plt.close(fig)
     return paths
+
+
+def draw_interval(ax: plt.Axes, row, y: float, color) -> bool:
+    """An effect's interval as a bar at `y`, clipped to its measure's range where the row gives one (`span_low`,
+    `span_high`), with an arrowhead at a clipped end, as the report prints it with a dagger; True if clipped."""
+    lowest, highest = getattr(row, "span_low", math.nan), getattr(row, "span_high", math.nan)
+    lowest = -math.inf if pd.isna(lowest) else lowest
+    highest = math.inf if pd.isna(highest) else highest
+    if not np.isfinite(row.low):
+        return False
+    ax.plot([max(row.low, lowest), min(row.high, highest)], [y, y], color=color, linewidth=4, solid_capstyle="butt")
+    for end, bound, marker in ((row.low, lowest, "<"), (row.high, highest, ">")):
+        if (end < bound) if marker == "<" else (end > bound):
+            ax.plot(bound, y, marker=marker, color=color, markersize=13)
+    return row.low < lowest or row.high > highest
+
+
+CLIPPED_LABEL = "arrowhead: interval clipped to the measure's range"
+
+
+def clipped_ends(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The rows' interval ends clipped to their measures' ranges, where the table gives them."""
+    low, high = rows["low"].astype(float), rows["high"].astype(float)
+    if "span_low" in rows:
+        low = low.where(~(low < rows["span_low"].astype(float)), rows["span_low"].astype(float))
+    if "span_high" in rows:
+        high = high.where(~(high > rows["span_high"].astype(float)), rows["span_high"].astype(float))
+    return low, high
