@@ -41,7 +41,7 @@ test: system-test $(BIN)/python
 	$(BIN)/python -m pytest $(ARGS)
 
 test-fast: $(BIN)/python
-	$(BIN)/python -m pytest -m "not slow" -q -n auto --dist loadfile $(ARGS)
+	$(BIN)/python -m pytest -m "not slow" -q $(ARGS)
 
 # make report SWEEPS="outputs/sweeps/<timestamp>_evidence_fashion_mnist": the claims report of those sweeps
 report: $(BIN)/python

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import gzip
+import importlib
 import os
 import shutil
 import subprocess
@@ -33,6 +34,22 @@ FAST_LOOP = False  # set by pytest_configure before any test module is imported
 def pytest_configure(config):
     global FAST_LOOP
     FAST_LOOP = "not slow" in (config.getoption("markexpr", "") or "")
+
+
+class lazy:
+    """A module imported at its first attribute use: `keras = lazy("keras")` at a test module's top.
+
+    Collecting the suite imports every test module, and TensorFlow would be 6 to 8 s of that on this machine (of a
+    collection that now takes about 5 s): a test file or test that needs no TensorFlow starts without it. A test
+    that needs it is marked `pytest.mark.tensorflow` (`-m "not tensorflow"` runs the others)."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("_"):  # pytest probes every module global (`__test__`, `_pytestfixturefunction`)
+            raise AttributeError(attr)
+        return getattr(importlib.import_module(self._name), attr)
 
 
 def examples(n: int) -> int:

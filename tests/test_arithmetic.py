@@ -4,15 +4,17 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from conftest import examples  # noqa: E402
+from conftest import examples, lazy  # noqa: E402
 from inductive import arithmetic  # noqa: E402
 from inductive.arithmetic import LayerSettingError, ParamCount, layer_arithmetic, model_macs  # noqa: E402
 from inductive.lecture.explain import keras_arithmetic  # noqa: E402
+
+keras = lazy("keras")
+pytestmark = pytest.mark.tensorflow
 
 FAST = settings(max_examples=examples(40), deadline=None)
 

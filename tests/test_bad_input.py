@@ -443,3 +443,22 @@ def test_a_whole_record_is_what_a_finished_folder_holds(tmp_path):
     record.write_json_atomic(tmp_path / record.SUMMARY, whole_record())
     with pytest.raises(folders.FinishedRun):
         folders.resume_state(tmp_path, {})
+
+
+MODULE_OF = {"report": "inductive.evidence.report", "tables": "inductive.tables", "tune": "inductive.evidence.tuning",
+             "explorer": "inductive.lecture.explorer", "conv_questions": "inductive.lecture.conv_questions"}
+
+
+@pytest.mark.slow  # a fresh interpreter per command: TensorFlow, once imported, stays
+@pytest.mark.parametrize("command", FOLDER_COMMANDS)
+def test_a_bad_out_is_refused_before_tensorflow_loads(tmp_path, command):
+    """Would catch an entry point that imports TensorFlow (6 s or more here) before checking its arguments, as
+    conv_questions did at module import until 2026-12."""
+    bad = tmp_path / "a_file"
+    bad.write_text("")
+    folders_read = [str(tmp_path / "no_such_sweep")] if command in ("report", "tables", "tune") else []
+    probe = (f"import sys; from {MODULE_OF[command]} import main; code = main({[*folders_read, f'out={bad}/x']!r}); "
+             "print('tensorflow' in sys.modules); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.strip() == "False"

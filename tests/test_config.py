@@ -1,11 +1,13 @@
 import pytest
 from hydra.errors import MissingConfigException
 
-from conftest import compose_config
+from conftest import compose_config, lazy
 from inductive.training.config import ConfigError, check
-from inductive.training.models import build_model
 from inductive.training.shapes import feature_shapes
-from inductive.training.train import make_optimizer
+
+models = lazy("inductive.training.models")
+train = lazy("inductive.training.train")
+pytestmark = pytest.mark.tensorflow
 
 MODELS = ["dense", "conv_flatten", "gap", "local"]
 DATASETS = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
@@ -17,7 +19,7 @@ def test_every_model_and_dataset_composes_and_builds(model, data):
     cfg = compose_config(f"model={model}", f"data={data}")
     assert cfg.model.name == model and tuple(cfg.data.image_shape) == DATASETS[data]
     check(cfg)
-    net = build_model(cfg.model, DATASETS[data], cfg.data.num_classes)
+    net = models.build_model(cfg.model, DATASETS[data], cfg.data.num_classes)
     assert net.output_shape == (None, 10)
 
 
@@ -54,7 +56,7 @@ def test_bad_model_values_name_their_key(override, key):
 
 def test_unknown_optimizer_names_the_key():
     with pytest.raises(ConfigError, match="trainer.optimizer='adamm'"):
-        make_optimizer(compose_config("trainer.optimizer=adamm").trainer)
+        train.make_optimizer(compose_config("trainer.optimizer=adamm").trainer)
 
 
 @pytest.mark.parametrize("override, key", [

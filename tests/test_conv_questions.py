@@ -1,4 +1,3 @@
-import pytest
 """The mixing and equivalence identities hold on random data; the generator writes the whole page."""
 
 import os
@@ -7,12 +6,14 @@ import re
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from conftest import examples  # noqa: E402
-from inductive.lecture import conv_questions  # noqa: E402
-from inductive.lecture.conv_questions import conv2d_reference, correlate2d, dense_equivalence, mixing_check  # noqa: E402
+from conftest import examples, lazy  # noqa: E402
+
+conv_questions = lazy("inductive.lecture.conv_questions")
+pytestmark = pytest.mark.tensorflow
 
 FAST = settings(max_examples=examples(30), deadline=None)
 
@@ -20,14 +21,14 @@ FAST = settings(max_examples=examples(30), deadline=None)
 def test_correlate2d_is_a_sliding_dot_product():
     image = np.arange(12.0).reshape(3, 4)
     kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-    assert np.array_equal(correlate2d(image, kernel), np.full((2, 3), -5.0))  # image[i, j] - image[i + 1, j + 1]
+    assert np.array_equal(conv_questions.correlate2d(image, kernel), np.full((2, 3), -5.0))  # image[i, j] - image[i + 1, j + 1]
 
 
 def test_reference_output_map_is_a_sum_over_input_maps():
     rng = np.random.default_rng(0)
     x, kernel, bias = rng.normal(size=(1, 6, 6, 3)), rng.normal(size=(3, 3, 3, 2)), rng.normal(size=2)
-    out = conv2d_reference(x, kernel, bias)
-    by_hand = sum(correlate2d(x[0, :, :, c], kernel[:, :, c, 1]) for c in range(3)) + bias[1]
+    out = conv_questions.conv2d_reference(x, kernel, bias)
+    by_hand = sum(conv_questions.correlate2d(x[0, :, :, c], kernel[:, :, c, 1]) for c in range(3)) + bias[1]
     assert np.allclose(out[0, :, :, 1], by_hand)
 
 
@@ -45,14 +46,14 @@ def mixing_settings(draw):
 @given(mixing_settings())
 def test_keras_conv_mixes_maps_as_the_numpy_reference(setting):
     shape, filters, kernel, padding, seed = setting
-    assert mixing_check(shape, filters, kernel, padding, seed)["max_abs_diff"] < 1e-5
+    assert conv_questions.mixing_check(shape, filters, kernel, padding, seed)["max_abs_diff"] < 1e-5
 
 
 @FAST
 @given(h=st.integers(1, 6), w=st.integers(1, 6), c=st.integers(1, 5), filters=st.integers(1, 6),
        seed=st.integers(0, 2**16))
 def test_whole_input_conv_is_dense_on_the_flattened_input(h, w, c, filters, seed):
-    row = dense_equivalence(h, w, c, filters, seed)
+    row = conv_questions.dense_equivalence(h, w, c, filters, seed)
     assert row["conv_params"] == row["dense_params"] == h * w * c * filters + filters
     assert row["max_abs_diff"] < 1e-5
 

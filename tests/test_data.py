@@ -117,6 +117,7 @@ def test_wrong_shape_and_labels_are_rejected(tmp_path):
         data.load(compose_config(f"data.path={folder}", "data.num_classes=3", "data.val_size=10").data)
 
 
+@pytest.mark.tensorflow  # TFDS reads its mock data through tf.data
 def test_tfds_path_under_mock_data(tmp_path):
     cfg = compose_config("data.local_copies=[]", "data.val_size=0.1", f"data.cache_dir={tmp_path / 'cache'}")
     with tfds.testing.mock_data(num_examples=40):

@@ -13,6 +13,8 @@ import pytest  # noqa: E402
 from inductive.lecture import explain  # noqa: E402
 from inductive.arithmetic import ParamCount  # noqa: E402
 
+pytestmark = pytest.mark.tensorflow  # Keras checks each answer
+
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = explain.main(list(argv))

@@ -1,14 +1,20 @@
-import keras
+from __future__ import annotations
+
 import numpy as np
 import pytest
 
+from conftest import lazy
+
 from inductive.arithmetic import LayerSettingError
 from inductive.arithmetic import local2d_params
-from inductive.training.local import LocallyConnected2D
 from inductive.training.precision import cpu_bf16_flags
 
+keras = lazy("keras")
+layers = lazy("inductive.training.local")
+pytestmark = pytest.mark.tensorflow
 
-def shared_like(conv: keras.layers.Conv2D, local: LocallyConnected2D) -> None:
+
+def shared_like(conv: keras.layers.Conv2D, local: layers.LocallyConnected2D) -> None:
     """Give every output position of `local` the kernel and bias of `conv`."""
     kernel, bias = conv.get_weights()
     positions, taps, filters = local.kernel.shape
@@ -21,7 +27,7 @@ def shared_like(conv: keras.layers.Conv2D, local: LocallyConnected2D) -> None:
 def test_equal_kernels_at_every_position_compute_conv2d(padding, kernel_size, strides):
     x = np.random.default_rng(0).normal(size=(2, 9, 8, 3)).astype("float32")
     conv = keras.layers.Conv2D(4, kernel_size, strides=strides, padding=padding, bias_initializer="random_normal")
-    local = LocallyConnected2D(4, kernel_size, strides=strides, padding=padding)
+    local = layers.LocallyConnected2D(4, kernel_size, strides=strides, padding=padding)
     expected = keras.ops.convert_to_numpy(conv(x))
     local.build(x.shape)
     shared_like(conv, local)
@@ -31,7 +37,7 @@ def test_equal_kernels_at_every_position_compute_conv2d(padding, kernel_size, st
 
 
 def test_each_position_has_its_own_kernel():
-    local = LocallyConnected2D(2, 3, padding="same")
+    local = layers.LocallyConnected2D(2, 3, padding="same")
     local.build((None, 5, 5, 1))
     kernel = np.zeros(local.kernel.shape, "float32")
     kernel[2 * 5 + 3] = 1.0  # only output position (2, 3) sees anything
@@ -46,7 +52,7 @@ def test_each_position_has_its_own_kernel():
     ((9, 8, 3), 5, (2, 3), (2, 1), "valid", True), ((9, 8, 3), 5, 4, 3, "same", False),
 ])
 def test_parameter_count_closed_form(input_shape, filters, kernel_size, strides, padding, use_bias):
-    layer = LocallyConnected2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias)
+    layer = layers.LocallyConnected2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias)
     layer.build((None, *input_shape))
     closed = local2d_params(input_shape, filters, kernel_size, strides, padding, use_bias)
     assert closed.total == layer.count_params() == sum(int(np.prod(w.shape)) for w in layer.weights)
@@ -60,14 +66,14 @@ def test_parameter_count_is_a_conv2d_count_per_output_position():
 
 def test_kernels_start_at_conv2d_scale():
     keras.utils.set_random_seed(0)
-    local = LocallyConnected2D(64, 3)
+    local = layers.LocallyConnected2D(64, 3)
     local.build((None, 14, 14, 32))
     limit = np.sqrt(6 / (3 * 3 * 32 + 3 * 3 * 64))  # glorot_uniform of the matching Conv2D kernel
     assert 0.9 * limit < np.abs(keras.ops.convert_to_numpy(local.kernel)).max() <= np.float32(limit)
 
 
 def test_saves_and_loads(tmp_path):
-    model = keras.Sequential([keras.Input((6, 6, 2)), LocallyConnected2D(3, 3, strides=2, padding="same",
+    model = keras.Sequential([keras.Input((6, 6, 2)), layers.LocallyConnected2D(3, 3, strides=2, padding="same",
                                                                          activation="relu"),
                               keras.layers.Flatten(), keras.layers.Dense(2)])
     x = np.random.default_rng(1).normal(size=(4, 6, 6, 2)).astype("float32")
@@ -79,11 +85,11 @@ def test_saves_and_loads(tmp_path):
 
 def test_mixed_precision_computes_in_float16():
     x = np.random.default_rng(2).normal(size=(2, 6, 6, 3)).astype("float32")
-    full = LocallyConnected2D(4, 3)
+    full = layers.LocallyConnected2D(4, 3)
     expected = keras.ops.convert_to_numpy(full(x))
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        half = LocallyConnected2D(4, 3)
+        half = layers.LocallyConnected2D(4, 3)
         half.build(x.shape)
         half.set_weights(full.get_weights())
         got = half(x)
@@ -101,7 +107,7 @@ def test_outputs_and_gradients_compile_under_xla():
     import tensorflow as tf
 
     keras.utils.set_random_seed(3)
-    layer = LocallyConnected2D(2, 3, strides=2, padding="same", activation="tanh")
+    layer = layers.LocallyConnected2D(2, 3, strides=2, padding="same", activation="tanh")
     x = tf.constant(np.random.default_rng(3).normal(size=(4, 7, 6, 3)).astype("float32"))
     layer.build(x.shape)
 
@@ -122,14 +128,14 @@ def test_outputs_and_gradients_compile_under_xla():
 
 def test_refuses_a_kernel_larger_than_a_valid_input():
     with pytest.raises(LayerSettingError, match="larger than the input size 4"):
-        LocallyConnected2D(2, 5).build((None, 4, 4, 1))
+        layers.LocallyConnected2D(2, 5).build((None, 4, 4, 1))
     with pytest.raises(ValueError, match="padding must be one of"):
-        LocallyConnected2D(2, 3, padding="causal")
+        layers.LocallyConnected2D(2, 3, padding="causal")
     with pytest.raises(ValueError, match="fixed"):
-        LocallyConnected2D(2, 3).build((None, None, None, 1))
+        layers.LocallyConnected2D(2, 3).build((None, None, None, 1))
 
 
-def extract_patches_reference(layer: LocallyConnected2D, x):
+def extract_patches_reference(layer: layers.LocallyConnected2D, x):
     """The output from tf.image.extract_patches, as the layer itself computed it until late on 2026-12-04."""
     import tensorflow as tf
 
@@ -155,7 +161,7 @@ def test_outputs_and_gradients_are_extract_patches_own_bit_for_bit(policy, paddi
                     "amx_bf16 or avx512_bf16 flag, so bfloat16 is emulated and may sum in another order")
 
     x = tf.constant(np.random.default_rng(4).normal(size=(batch, 9, 8, 5)).astype("float32"))
-    layer = LocallyConnected2D(4, kernel_size, strides=strides, padding=padding, dtype=policy)
+    layer = layers.LocallyConnected2D(4, kernel_size, strides=strides, padding=padding, dtype=policy)
     layer.build(x.shape)
     layer.bias.assign(np.random.default_rng(5).normal(size=layer.bias.shape))
     results = []

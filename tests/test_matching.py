@@ -1,16 +1,18 @@
 import functools
 
-import keras
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from omegaconf import DictConfig, OmegaConf
 
-from conftest import compose_config
+from conftest import compose_config, lazy
 from inductive.errors import ConfigError
-from inductive.training.local import LocallyConnected2D
 from inductive.training.matching import count_params, match_width, scale_widths
-from inductive.training.models import build_model
+
+keras = lazy("keras")
+layers = lazy("inductive.training.local")
+models = lazy("inductive.training.models")
+pytestmark = pytest.mark.tensorflow
 
 MNIST = ((28, 28, 1), 10)
 
@@ -34,8 +36,8 @@ def built_params(monkeypatch):
     Conv2D (same arguments), which is what model.conv_type=local asks of build_model."""
     def count(model: DictConfig, image_shape, num_classes) -> int:
         if model.get("conv_type", "conv") == "local":
-            monkeypatch.setattr(keras.layers, "Conv2D", LocallyConnected2D)
-        built = build_model(model, image_shape, num_classes)
+            monkeypatch.setattr(keras.layers, "Conv2D", layers.LocallyConnected2D)
+        built = models.build_model(model, image_shape, num_classes)
         monkeypatch.undo()
         return built.count_params()
     return count

@@ -1,9 +1,11 @@
 import pytest
 
-from conftest import compose_config
+from conftest import compose_config, lazy
 from inductive.training.matching import count_params
-from inductive.training.models import build_model
 from inductive.training.record import parameter_counts
+
+models = lazy("inductive.training.models")
+pytestmark = pytest.mark.tensorflow
 
 
 @pytest.mark.parametrize("overrides", [
@@ -16,7 +18,7 @@ from inductive.training.record import parameter_counts
 def test_parameter_counts_equal_the_closed_form(overrides):
     cfg = compose_config(*overrides)
     shape = tuple(cfg.data.image_shape)
-    counts = parameter_counts(build_model(cfg.model, shape, cfg.data.num_classes))
+    counts = parameter_counts(models.build_model(cfg.model, shape, cfg.data.num_classes))
     assert counts["trainable"] == count_params(cfg.model, shape, cfg.data.num_classes)  # conv: k*k*Cin*F + F, ...
     assert counts["non_trainable"] == 0
     pools = [layer for layer in counts["layers"] if "Pool" in layer["class"]]

@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+import pytest
+
 from inductive.training.precision import choose, cpu_bf16_flags
+
+pytestmark = pytest.mark.tensorflow
 
 
 def test_auto_precision_follows_the_hardware():

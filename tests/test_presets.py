@@ -53,6 +53,7 @@ def test_preset_composes_and_sweeps_known_models(preset, composed):
     OmegaConf.to_container(cfg.trainer, resolve=preset != "evidence" and preset != "evidence_quick")
 
 
+@pytest.mark.tensorflow  # builds the run's Keras callbacks
 @pytest.mark.parametrize("preset", ["evidence", "evidence_quick", "evidence_tuning"])
 def test_evidence_presets_draw_data_per_seed_and_train_to_fit(preset, composed, tmp_path):
     """Two seeds train on different images drawn from the same pool, one seed always on the same, and the run

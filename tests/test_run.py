@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from keras.utils import Progbar
 
-from conftest import compose_config, run_cli as cli, tiny_overrides
+from conftest import compose_config, lazy, run_cli as cli, tiny_overrides
 from inductive.training import record
-from inductive.training.train import run
 
-pytestmark = pytest.mark.slow  # every test here trains or starts the command line
+keras = lazy("keras")
+training = lazy("inductive.training.train")
+pytestmark = [pytest.mark.slow, pytest.mark.tensorflow]  # every test here trains or starts the command line
 
 HISTORY_COLUMNS = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_time_s", "train_eval_loss",
                    "train_eval_accuracy"}
@@ -21,7 +21,7 @@ HISTORY_COLUMNS = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epo
 @pytest.mark.parametrize("model", ["dense", "conv_flatten", "gap"])
 def test_a_short_run_writes_a_complete_record(tiny_npz, tmp_path, model):
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), f"model={model}")
-    summary = run(cfg, tmp_path / "run")
+    summary = training.run(cfg, tmp_path / "run")
     history = pd.read_csv(tmp_path / "run" / record.HISTORY)
     assert set(history.columns) == HISTORY_COLUMNS and list(history.epoch) == [0, 1, 2]
     on_disk = json.loads((tmp_path / "run" / record.SUMMARY).read_text())
@@ -47,7 +47,7 @@ def test_a_short_run_writes_a_complete_record(tiny_npz, tmp_path, model):
 def test_a_model_sized_to_another_records_target_and_widths(tiny_npz, tmp_path):
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "model=dense", "model.match_params_of=gap",
                          "trainer.epochs=1", "shift.enabled=false")
-    summary = run(cfg, tmp_path / "run")
+    summary = training.run(cfg, tmp_path / "run")
     target, achieved = summary["params"]["target"], summary["params"]["trainable"]
     assert abs(achieved - target) <= 0.05 * target
     assert summary["config"]["model"]["hidden_units"] != [256, 128]  # the widths actually built
@@ -58,7 +58,7 @@ def test_same_seed_gives_identical_history(tiny_npz, tmp_path):
     histories = []
     for name in ("a", "b", "c"):
         seed = 1 if name == "c" else 0
-        run(compose_config(*tiny_overrides(tiny_npz, tmp_path), f"seed={seed}"), tmp_path / name)
+        training.run(compose_config(*tiny_overrides(tiny_npz, tmp_path), f"seed={seed}"), tmp_path / name)
         histories.append(pd.read_csv(tmp_path / name / record.HISTORY).drop(columns="epoch_time_s"))
     pd.testing.assert_frame_equal(histories[0], histories[1])
     assert not histories[0].equals(histories[2])
@@ -75,7 +75,7 @@ def test_steps_per_execution_changes_the_calls_not_the_results(tiny_npz, tmp_pat
         cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), f"model={model}",
                              f"trainer.steps_per_execution={steps}", "shift.enabled=false")
         assert prepare(cfg)[0].steps_per_execution == steps
-        summary = run(cfg, tmp_path / f"steps{steps}")
+        summary = training.run(cfg, tmp_path / f"steps{steps}")
         histories.append(pd.read_csv(tmp_path / f"steps{steps}" / record.HISTORY).drop(columns="epoch_time_s"))
         tests.append(summary["test"]["accuracy"])
     for history in histories[1:]:
@@ -86,16 +86,16 @@ def test_steps_per_execution_changes_the_calls_not_the_results(tiny_npz, tmp_pat
 def test_the_progress_bar_counts_the_batches_run(tiny_npz, tmp_path, monkeypatch):
     """5 batches per call: the bar moves by 5 and stops at the epoch's batches (Keras's own overshot them)."""
     shown = []
-    update = Progbar.update
+    update = keras.utils.Progbar.update
 
     def spy(bar, current, values=None, finalize=None):
         shown.append((current, bar.target))
         return update(bar, current, values, finalize)
 
-    monkeypatch.setattr(Progbar, "update", spy)
+    monkeypatch.setattr(keras.utils.Progbar, "update", spy)
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.steps_per_execution=5", "trainer.verbose=1",
                          "trainer.epochs=1", "shift.enabled=false")
-    summary = run(cfg, tmp_path / "run")
+    summary = training.run(cfg, tmp_path / "run")
     batches = -(-summary["data"]["train_size"] // cfg.trainer.batch_size)
     assert batches % 5  # the last call is short: the case Keras miscounted
     assert shown == [(step, batches) for step in [*range(5, batches, 5), batches, batches]]  # the last: epoch end
@@ -103,7 +103,7 @@ def test_the_progress_bar_counts_the_batches_run(tiny_npz, tmp_path, monkeypatch
 
 def test_nan_loss_ends_as_diverged(tiny_npz, tmp_path):
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.learning_rate=1e6", "trainer.optimizer=sgd")
-    summary = run(cfg, tmp_path / "run")
+    summary = training.run(cfg, tmp_path / "run")
     assert summary["status"] == "diverged" and "NaN" in summary["error"]
 
 
@@ -147,7 +147,7 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 def test_real_fashion_mnist_short_run_learns(tmp_path):
     cfg = compose_config("model=conv_flatten", "data.train_size=5000", "trainer.epochs=2", "trainer.verbose=0",
                          "data.cache_dir=null", f"output_root={tmp_path}")
-    summary = run(cfg, tmp_path / "run")
+    summary = training.run(cfg, tmp_path / "run")
     assert summary["data"]["source"] == f"local copy {FASHION}"
     assert summary["data"]["test_size"] == 10_000
     assert summary["test"]["accuracy"] > 0.6  # chance is 0.1
@@ -160,7 +160,7 @@ def test_reduced_precision_is_what_the_model_computes_in(tiny_npz, tmp_path, pol
     for precision in ("float32", policy):
         cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=2", "shift.enabled=false",
                              f"trainer.precision={precision}")
-        runs[precision] = run(cfg, tmp_path / precision)
+        runs[precision] = training.run(cfg, tmp_path / precision)
     assert runs[policy]["device"]["precision"] == policy
     assert runs["float32"]["device"]["precision"] == "float32"
     assert runs[policy]["final"]["train_loss"] != runs["float32"]["final"]["train_loss"]
@@ -169,7 +169,7 @@ def test_reduced_precision_is_what_the_model_computes_in(tiny_npz, tmp_path, pol
 def test_stop_fit_ends_at_the_fit_threshold(tiny_npz, tmp_path):
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.stop=fit", "trainer.epochs=40",
                          "trainer.fit.accuracy=0.9", "shift.enabled=false")
-    summary = run(cfg, tmp_path / "run")
+    summary = training.run(cfg, tmp_path / "run")
     history = pd.read_csv(tmp_path / "run" / record.HISTORY)
     assert summary["stop"]["reason"] == "fit" and summary["stop"]["epoch"] == len(history) < 40
     assert history.train_eval_accuracy.iloc[-1] >= 0.9 > history.train_eval_accuracy.iloc[:-1].max()
@@ -180,7 +180,7 @@ def test_stop_fit_caps_at_max_epochs(tiny_npz, tmp_path):
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.stop=fit", "trainer.epochs=2",
                          "trainer.fit.accuracy=1.0", "trainer.fit.patience=5", "shift.enabled=false",
                          "trainer.learning_rate=1e-7")
-    assert run(cfg, tmp_path / "run")["stop"] == {"rule": "fit", "reason": "max_epochs", "epoch": 2}
+    assert training.run(cfg, tmp_path / "run")["stop"] == {"rule": "fit", "reason": "max_epochs", "epoch": 2}
 
 
 @pytest.mark.parametrize("overrides", [["trainer.precision=mixed_float16"], ["trainer.jit_compile=true", "trainer.precision=float32"],
@@ -188,7 +188,7 @@ def test_stop_fit_caps_at_max_epochs(tiny_npz, tmp_path):
 def test_gpu_options_run_on_cpu_and_are_recorded(tiny_npz, tmp_path, overrides):
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=1", "trainer.deterministic=false",
                          *overrides)
-    summary = run(cfg, tmp_path / "run")
+    summary = training.run(cfg, tmp_path / "run")
     assert summary["status"] == "completed"
     assert summary["device"]["precision"] == ("float32" if "precision" not in overrides[0] else cfg.trainer.precision)
     assert summary["device"]["jit_compile"] == (cfg.trainer.jit_compile is True)
@@ -203,7 +203,7 @@ def test_a_failure_in_shift_evaluation_is_recorded_not_left_running(tiny_npz, tm
     monkeypatch.setattr(shift, "shift_evaluation", broken)
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=1")
     with pytest.raises(MemoryError):
-        run(cfg, tmp_path / "run")
+        training.run(cfg, tmp_path / "run")
     summary = json.loads((tmp_path / "run" / record.SUMMARY).read_text())
     assert summary["status"] == "failed" and "out of memory while shifting" in summary["error"]
 
@@ -215,7 +215,7 @@ def test_tensorboard_logs_hold_the_runs_hparams(tiny_npz, tmp_path):
 
     cfg = compose_config(*tiny_overrides(tiny_npz, tmp_path), "trainer.epochs=1", "trainer.tensorboard=true",
                          "model=gap", "seed=3")
-    run(cfg, tmp_path / "run")
+    training.run(cfg, tmp_path / "run")
     events = EventAccumulator(str(tmp_path / "run" / "tensorboard" / "hparams"))
     events.Reload()
     content = events.PluginTagToContent("hparams")["_hparams_/session_start_info"]

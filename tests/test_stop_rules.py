@@ -3,19 +3,23 @@
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 
-from inductive.training.callbacks import fit_reached, plateaued
+from conftest import lazy
 from inductive.training.record import stop_record
+
+callbacks = lazy("inductive.training.callbacks")
+pytestmark = pytest.mark.tensorflow
 
 
 def test_plateau_needs_patience_epochs_without_min_delta_improvement():
-    assert not plateaued([1.0, 0.9, 0.8], patience=3, min_delta=0.01)
-    assert plateaued([1.0, 0.5, 0.499, 0.4995, 0.5], patience=3, min_delta=0.01)
-    assert not plateaued([1.0, 0.5, 0.499, 0.4995, 0.48], patience=3, min_delta=0.01)
+    assert not callbacks.plateaued([1.0, 0.9, 0.8], patience=3, min_delta=0.01)
+    assert callbacks.plateaued([1.0, 0.5, 0.499, 0.4995, 0.5], patience=3, min_delta=0.01)
+    assert not callbacks.plateaued([1.0, 0.5, 0.499, 0.4995, 0.48], patience=3, min_delta=0.01)
 
 
 def test_fit_is_the_last_epochs_accuracy_at_the_threshold():
-    assert fit_reached([0.5, 0.99], 0.99) and not fit_reached([0.995, 0.98], 0.99) and not fit_reached([], 0.9)
+    assert callbacks.fit_reached([0.5, 0.99], 0.99) and not callbacks.fit_reached([0.995, 0.98], 0.99) and not callbacks.fit_reached([], 0.9)
 
 
 def trainer(stop="fit", epochs=10, accuracy=0.99):

@@ -12,21 +12,25 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
 from inductive import quiet
-
-with quiet.start_up_lines():
-    import keras
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
-
-from inductive.arguments import output_path, parse_overrides, wants_help  # noqa: E402
-from inductive.arithmetic import PADDINGS, Arithmetic, layer_arithmetic  # noqa: E402
-from inductive.errors import ConfigError  # noqa: E402
-from inductive.lecture.explain import keras_arithmetic  # noqa: E402
-from inductive.lecture.conv_figures import draw_figures  # noqa: E402
+from inductive.arguments import output_path, parse_overrides, wants_help
+from inductive.arithmetic import PADDINGS, Arithmetic, layer_arithmetic
+from inductive.errors import ConfigError
+from inductive.lecture.explain import keras_arithmetic
+from inductive.lecture.conv_figures import draw_figures
 
 DEFAULTS = {"out": "results/conv_questions"}
+
+
+def _keras():
+    """Keras, imported where a layer is first built: a bad `out=` is refused before TensorFlow loads (seconds)."""
+    with quiet.start_up_lines():
+        import keras
+    return keras
 LECTURE_INPUT = (32, 64, 64, 16)  # the lecture's tf.random.normal((32, 64, 64, 16))
 KERNELS = range(1, 8)
 FILTERS = (1, 4, 8, 12, 16, 32, 64)
@@ -90,6 +94,7 @@ def weight_sharing_table() -> pd.DataFrame:
 
 def dense_equivalence(height: int, width: int, channels: int, filters: int, seed: int = 0) -> dict[str, Any]:
     """Conv2D with an H x W kernel and valid padding vs Dense(filters) on the flattened input, same weights."""
+    keras = _keras()
     x = np.random.default_rng(seed).normal(size=(4, height, width, channels)).astype("float32")
     conv = keras.layers.Conv2D(filters, (height, width), bias_initializer="random_normal")
     dense = keras.layers.Dense(filters)
@@ -124,6 +129,7 @@ def conv2d_reference(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, paddin
 def mixing_check(shape: tuple[int, int, int, int], filters: int, kernel_size: int | tuple[int, int],
                  padding: str = "valid", seed: int = 0) -> dict[str, Any]:
     """Max |Keras Conv2D - NumPy| on random data: against the 1x1 matrix product, or the per-map sum."""
+    keras = _keras()
     x = np.random.default_rng(seed).normal(size=shape).astype("float32")
     layer = keras.layers.Conv2D(filters, kernel_size, padding=padding, bias_initializer="random_normal")
     y = keras.ops.convert_to_numpy(layer(x))
@@ -170,6 +176,7 @@ def mixing_example(size: int = 20) -> tuple[np.ndarray, np.ndarray, list[np.ndar
     maps = np.stack([(abs(yy) < 5) & (abs(xx) < 5), yy**2 + xx**2 < 36, abs(yy - xx) < 2], axis=-1).astype("float32")
     sobel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "float32")
     kernel = np.stack([sobel, sobel.T, np.full((3, 3), 1 / 9, "float32")], axis=-1)[..., None]  # (3, 3, 3 in, 1 out)
+    keras = _keras()
     layer = keras.layers.Conv2D(1, 3)
     layer.build((None, size, size, 3))
     layer.set_weights([kernel, np.zeros(1, "float32")])
@@ -182,6 +189,7 @@ def answers_page(tables: dict[str, pd.DataFrame], command: str) -> str:
     """The six answers as Markdown: a sentence with numbers from the tables, a formula, a figure."""
     params, sizes, sharing = tables["params"], tables["output_size"], tables["weight_sharing"]
     lecture, mixing, equivalence = tables["lecture"], tables["mixing"], tables["equivalence"]
+    keras = _keras()
 
     def p(kernel: int, filters: int) -> int:
         return int(params[(params.kernel == kernel) & (params.filters == filters)].params.iloc[0])
