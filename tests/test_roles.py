@@ -43,6 +43,19 @@ def test_the_six_models_have_the_roles_their_keys_say():
     assert roles.roles_by_model(renamed)["anything"] == found["gap"]
 
 
+def test_a_role_comes_from_the_first_completed_run_and_a_run_that_recorded_none_is_passed_over():
+    """Would catch: a role read from a failed run's config where a completed run of the model says otherwise, a row
+    without a recorded model config taken for a model without a role, or completed rows not put first."""
+    failed = runs_of(["gap"], gap={"conv_filters": [8, 16]}).assign(status="failed")
+    unrecorded = runs_of(["gap"]).assign(**{"model.conv_type": None})
+    only_failed = runs_of(["dense"]).assign(status="failed")
+    found = roles.roles_by_model(pd.concat([failed, unrecorded, only_failed, runs_of(["gap"])], ignore_index=True))
+    assert list(found) == ["gap", "dense"]  # completed first, then models that only failed
+    assert found["gap"].conv_filters == roles.roles_by_model(runs_of(["gap"]))["gap"].conv_filters != (8, 16)
+    assert roles.roles_by_model(failed.drop(columns="status"))["gap"].conv_filters == (8, 16)  # no status: first row
+    assert roles.roles_by_model(unrecorded) == {}
+
+
 def test_models_are_ordered_by_role_not_by_name():
     """Would catch: an order that follows names or the order runs were read (tables and figures list models so)."""
     assert roles.model_order(runs_of(SIX[::-1])) == SIX

@@ -68,14 +68,16 @@ def curves(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
     with slide_style():
         # each panel its own epoch range: a model that fits in 5 epochs is unreadable on a 150-epoch axis
         fig, axes = plt.subplots(rows, cols, figsize=SLIDE, sharey=True, layout="constrained", squeeze=False)
+        lines = {key: (part["epoch"].to_numpy(), part["value"].to_numpy())  # one groupby, not a mask per line
+                 for key, part in table.groupby(["model", "run_id", "split"], sort=True)}
         for ax, model in zip(axes.flat, models):
             color = model_color(model)
-            for _, run in table[table["model"] == model].groupby("run_id"):
+            for run_id in sorted({r for m, r, _ in lines if m == model}):
                 for split, style in (("train", "--"), ("val", "-")):
-                    part = run[run["split"] == split]
-                    ax.plot(part["epoch"], part["value"], style, color=color, linewidth=1.4, alpha=0.8)
-                last = run[run["split"] == "train"].tail(1)
-                ax.plot(last["epoch"], last["value"], "|", color="black", markersize=12)
+                    epochs, values = lines.get((model, run_id, split), ([], []))
+                    ax.plot(epochs, values, style, color=color, linewidth=1.4, alpha=0.8)
+                epochs, values = lines.get((model, run_id, "train"), ([], []))
+                ax.plot(epochs[-1:], values[-1:], "|", color="black", markersize=12)
             ax.set_title(model_label(model), color=color)
         for ax in axes.flat[len(models):]:
             ax.set_visible(False)

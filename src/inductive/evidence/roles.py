@@ -99,18 +99,30 @@ def role_from(config: dict[str, Any] | pd.Series, prefix: str = "model.") -> Rol
                 get("head"), tuple(get("hidden_units") or ()))
 
 
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def roles_by_model(runs: pd.DataFrame) -> dict[str, Role]:
-    """Each model of a runs table with its role, from its first row that recorded one (completed rows first)."""
-    columns = ["model", *(f"model.{key}" for key in KEYS)]
+    """Each model of a runs table with its role, from its first row that recorded one (completed rows first).
+
+    A loop over the records of the few columns a role needs: a report asks this once or more per claim and condition,
+    and boolean masks, a concat and a de-duplication cost ten times as much on the small tables it reads."""
     if not {"model", "model.conv_type", "model.head"} <= set(runs.columns):
         return {}
-    runs = runs.reindex(columns=[*columns, *(["status"] if "status" in runs else [])])  # the wide table's few needed
-    if "status" in runs:
-        runs = pd.concat([runs[runs["status"] == "completed"], runs[runs["status"] != "completed"]])
-    recorded = runs[runs["model"].map(lambda m: isinstance(m, str)) & runs["model.conv_type"].notna()
-                    & runs["model.head"].notna()]
-    firsts = recorded.reindex(columns=columns).drop_duplicates("model")
-    return {row["model"]: role_from(row) for row in firsts.to_dict("records")}
+    has_status = "status" in runs
+    statuses = runs["status"].tolist() if has_status else [None] * len(runs)
+    completed: dict[str, Role] = {}
+    others: dict[str, Role] = {}
+    for status, row in zip(statuses, runs.reindex(columns=["model", *(f"model.{key}" for key in KEYS)])
+                           .to_dict("records")):
+        model = row["model"]
+        if not isinstance(model, str) or _missing(row["model.conv_type"]) or _missing(row["model.head"]):
+            continue
+        firsts = completed if not has_status or status == "completed" else others
+        if model not in firsts:
+            firsts[model] = role_from(row)
+    return completed | {model: role for model, role in others.items() if model not in completed}
 
 
 def model_order(runs: pd.DataFrame) -> list[str]:
