@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import math
 import os
 import subprocess
@@ -294,18 +295,12 @@ def lock(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path / "locked" and real(path, mode))
 
 
+MODULE_OF = {"report": "inductive.evidence.report", "tables": "inductive.tables", "tune": "inductive.evidence.tuning",
+             "explorer": "inductive.lecture.explorer", "conv_questions": "inductive.lecture.conv_questions"}
+
+
 def main_of(command: str):
-    if command == "report":
-        from inductive.evidence.report import main
-    elif command == "tables":
-        from inductive.tables import main
-    elif command == "tune":
-        from inductive.evidence.tuning import main
-    elif command == "explorer":
-        from inductive.lecture.explorer import main
-    else:
-        from inductive.lecture.conv_questions import main
-    return main
+    return importlib.import_module(MODULE_OF[command]).main
 
 
 FOLDER_COMMANDS = {"report": "folder", "tables": "folder", "conv_questions": "folder", "tune": "file",
@@ -443,10 +438,6 @@ def test_a_whole_record_is_what_a_finished_folder_holds(tmp_path):
     record.write_json_atomic(tmp_path / record.SUMMARY, whole_record())
     with pytest.raises(folders.FinishedRun):
         folders.resume_state(tmp_path, {})
-
-
-MODULE_OF = {"report": "inductive.evidence.report", "tables": "inductive.tables", "tune": "inductive.evidence.tuning",
-             "explorer": "inductive.lecture.explorer", "conv_questions": "inductive.lecture.conv_questions"}
 
 
 @pytest.mark.slow  # a fresh interpreter per command: TensorFlow, once imported, stays

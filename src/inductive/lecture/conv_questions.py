@@ -24,13 +24,6 @@ from inductive.lecture.explain import keras_arithmetic
 from inductive.lecture.conv_figures import draw_figures
 
 DEFAULTS = {"out": "results/conv_questions"}
-
-
-def _keras():
-    """Keras, imported where a layer is first built: a bad `out=` is refused before TensorFlow loads (seconds)."""
-    with quiet.start_up_lines():
-        import keras
-    return keras
 LECTURE_INPUT = (32, 64, 64, 16)  # the lecture's tf.random.normal((32, 64, 64, 16))
 KERNELS = range(1, 8)
 FILTERS = (1, 4, 8, 12, 16, 32, 64)
@@ -38,6 +31,13 @@ SIZE = 28  # an MNIST image, for the output-size questions
 STRIDES = range(1, 8)
 SHARING_SIZES = (4, 8, 12, 16, 20, 24, 28, 32)  # up to a CIFAR-10 image, 3 channels
 SHARING_FILTERS = 8
+
+
+def _keras():
+    """Keras, imported where a layer is first built: a bad `out=` is refused before TensorFlow loads (seconds)."""
+    with quiet.start_up_lines():
+        import keras
+    return keras
 
 
 def measure(name: str, config: dict[str, Any], input_shape: tuple[int, ...], batch: int = 1) -> Arithmetic:
