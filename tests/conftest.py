@@ -119,12 +119,15 @@ def write_idx(path: Path, array: np.ndarray) -> Path:
     return path
 
 
-@pytest.fixture
-def tiny_npz(tmp_path: Path) -> Path:
+@pytest.fixture(scope="session")
+def tiny_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tests' tiny images as an .npz, one file per test process and read-only, so that every test that names
+    it gives the same `data.path=` and its composition is remembered (`config_folder.composed`)."""
     x_train, y_train = make_images(600, seed=1)
     x_test, y_test = make_images(200, seed=2)
-    path = tmp_path / "tiny.npz"
+    path = tmp_path_factory.mktemp("data") / "tiny.npz"
     np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    path.chmod(0o444)
     return path
 
 

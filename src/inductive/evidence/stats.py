@@ -100,20 +100,23 @@ def paired_effect(a: pd.Series, b: pd.Series) -> Effect:
                   "Welch t", df=df).at_level(1 - ALPHA)
 
 
-def _one_sample(diff: np.ndarray, test: str) -> Effect:
+def _one_sample(diff: np.ndarray, test: str, tested: bool = True) -> Effect:
+    """The mean of `diff`, its standard error and (`tested`) the t test's p against 0; without it p is NaN."""
     mean, sd, n = float(diff.mean()), float(diff.std(ddof=1)), len(diff)
     if sd <= 1e-12 * max(1.0, abs(mean)):  # identical differences: no spread to test against
         return Effect(mean, 0.0, n, 0.0 if mean != 0 else 1.0, test, df=n - 1)
-    return Effect(mean, sd / math.sqrt(n), n, float(stats.ttest_1samp(diff, 0.0).pvalue), test, df=n - 1)
+    p = float(stats.ttest_1samp(diff, 0.0).pvalue) if tested else math.nan
+    return Effect(mean, sd / math.sqrt(n), n, p, test, df=n - 1)
 
 
-def mean_effect(values: pd.Series | np.ndarray) -> Effect:
-    """Mean of one model's values over seeds with its 95% t interval (for tables and figures)."""
+def mean_effect(values: pd.Series | np.ndarray, tested: bool = True) -> Effect:
+    """Mean of one model's values over seeds with its 95% t interval (for tables and figures); `tested=False`
+    leaves out the p-value against 0 (a table of means prints none, and the test costs more than the interval)."""
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     if len(values) < 2:
         return Effect(float(values.mean()) if len(values) else math.nan, math.nan, len(values), math.nan, "none")
-    return _one_sample(values, "t").at_level(1 - ALPHA)
+    return _one_sample(values, "t", tested).at_level(1 - ALPHA)
 
 
 def holm(pvalues: list[float]) -> list[float]:
@@ -194,7 +197,7 @@ def combine(verdicts: list[str]) -> str:
 
 def mean_pm(values: pd.Series) -> str:
     """'0.912 ±0.004': a mean and its 95% t half-width over seeds, for tables."""
-    effect = mean_effect(values)
+    effect = mean_effect(values, tested=False)
     if math.isnan(effect.mean):
         return ""
     return f"{effect.mean:.3f}" + ("" if math.isnan(effect.low) else f" ±{(effect.high - effect.low) / 2:.3f}")

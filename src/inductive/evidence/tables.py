@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from inductive.arguments import output_path
@@ -69,6 +70,13 @@ class Tables:
         """The completed runs, filtered once: the runs table is wide (every config key is a column), and the
         claims read this many times per report."""
         return self.runs[self.runs["status"] == "completed"]
+
+    @functools.cached_property
+    def accuracy(self) -> pd.DataFrame:
+        """Accuracy per run and epoch, a column per split (train: eval mode, val, ...), pivoted once: every pair
+        an overfitting claim compares reads its runs' rows of it."""
+        rows = self.epochs[self.epochs["metric"] == "accuracy"]
+        return rows.pivot_table(index=["run_id", "epoch"], columns="split", values="value").reset_index()
 
 
 # ---------------------------------------------------------------- one folder
@@ -120,13 +128,18 @@ def run_row(rid: str, summary: Summary, history: pd.DataFrame, notes: list[str])
     return row | flat
 
 
-def epoch_rows(rid: str, history: pd.DataFrame) -> pd.DataFrame:
-    """Long form of one history: a row per epoch x split x metric."""
-    present = [c for c in HISTORY_METRICS if c in history and history[c].notna().any()]
-    long = history.melt(id_vars="epoch", value_vars=present, var_name="column", value_name="value")
-    long["split"] = long["column"].map(lambda c: HISTORY_METRICS[c][0])
-    long["metric"] = long["column"].map(lambda c: HISTORY_METRICS[c][1])
-    return long.assign(run_id=rid)[["run_id", "epoch", "split", "metric", "value"]]
+def epoch_rows(rid: str, history: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Long form of one history, as columns: a row per epoch x split x metric, metric by metric (the metrics the
+    run logged). Arrays, not a frame: `collect` builds one frame for all runs, a frame per run costs more than
+    its rows."""
+    values = {c: history[c].to_numpy(dtype=float) for c in HISTORY_METRICS if c in history}
+    present = [c for c, v in values.items() if not np.isnan(v).all()]
+    epochs = history["epoch"].to_numpy()
+    return {"run_id": np.full(len(epochs) * len(present), rid, dtype=object),
+            "epoch": np.tile(epochs, len(present)),
+            "split": np.repeat(np.array([HISTORY_METRICS[c][0] for c in present], dtype=object), len(epochs)),
+            "metric": np.repeat(np.array([HISTORY_METRICS[c][1] for c in present], dtype=object), len(epochs)),
+            "value": np.concatenate([values[c] for c in present] or [np.empty(0)])}
 
 
 def layer_rows(rid: str, summary: Summary) -> list[dict[str, Any]]:
@@ -166,7 +179,7 @@ def collect(roots: list[Path]) -> Tables:
                               "epochs.csv, layers.csv and shifts.csv a report wrote")
         found.update(below)
     run_dirs = sorted(found)
-    runs, epochs, layers, shifts, seen, saved_runs = [], [], [], [], {}, []
+    runs, epochs, read_epochs, layers, shifts, seen, saved_runs = [], [], [], [], [], {}, []
     for folder in saved:
         folder_runs, folder_epochs, folder_layers, folder_shifts = read_tables(folder)
         for rid in folder_runs["run_id"]:
@@ -186,9 +199,13 @@ def collect(roots: list[Path]) -> Tables:
         for note in filter(None, (problem, *notes)):
             log.warning("%s: %s", run_dir, note)
         runs.append(run_row(rid, summary, history, notes))
-        epochs.append(epoch_rows(rid, history))
+        read_epochs.append(epoch_rows(rid, history))
         layers.extend(layer_rows(rid, summary))
         shifts.append(shift.assign(run_id=rid))
+    if read_epochs:
+        epochs.append(pd.DataFrame({column: np.concatenate([e[column] for e in read_epochs])
+                                    for column in ("run_id", "epoch", "split", "metric", "value")})
+                      .astype({"run_id": "str", "split": "str", "metric": "str"}))
     runs_table = pd.concat([*saved_runs, pd.DataFrame(runs)], ignore_index=True)
     runs_table = sort_runs(add_conditions(runs_table.reindex(
         columns=[*runs_table.columns, *(c for c in EXPECTED_COLUMNS if c not in runs_table.columns)])))
@@ -276,9 +293,14 @@ def sort_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop(columns="_rank").reset_index(drop=True)
 
 
-def per_seed(runs: pd.DataFrame, model: str, column: str) -> pd.Series:
-    """A model's value per seed (duplicates of a seed, e.g. from two sweeps, are averaged)."""
-    return runs[runs["model"] == model].groupby("seed")[column].mean()
+NO_SEEDS = pd.Series(dtype=float)  # what `per_seed` has for a model with no run
+
+
+def per_seed(runs: pd.DataFrame, column: str) -> dict[str, pd.Series]:
+    """Each model's value per seed (duplicates of a seed, e.g. from two sweeps, are averaged), grouped once for
+    all models: a claim compares several pairs of them."""
+    means = runs.groupby(["model", "seed"])[column].mean()
+    return {model: means.xs(model).rename_axis("seed") for model in means.index.unique(level="model")}
 
 
 ENDED = ("completed", "diverged", "failed")  # a run that will not change any more; `incomplete` may resume

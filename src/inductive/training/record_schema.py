@@ -254,15 +254,18 @@ def read_history(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
         return pd.DataFrame(columns=["epoch", *HISTORY_METRICS]), None
     except (OSError, ValueError, UnicodeDecodeError) as err:
         return pd.DataFrame(columns=["epoch", *HISTORY_METRICS]), f"{HISTORY} unreadable ({type(err).__name__}: {err})"
-    history = raw.reindex(columns=["epoch", *HISTORY_METRICS]).apply(pd.to_numeric, errors="coerce")
-    epoch = history["epoch"].to_numpy(dtype=float)
+    # column by column in numpy: a frame operation per step costs more than a history's few rows
+    columns = {c: pd.to_numeric(raw[c], errors="coerce").to_numpy() if c in raw else np.full(len(raw), np.nan)
+               for c in ["epoch", *HISTORY_METRICS]}
+    epoch = columns["epoch"].astype(float)
     whole = np.isfinite(epoch) & (epoch >= 0) & (epoch == np.floor(epoch)) & (epoch < 2**31)
-    cut = history[["epoch", "loss", "val_loss"]].isna().any(axis=1) | ~whole
+    cut = ~whole | np.isnan(columns["loss"].astype(float)) | np.isnan(columns["val_loss"].astype(float))
     if unfinished and len(cut):
-        cut.iloc[-1] = True
+        cut[-1] = True
     note = f"{HISTORY}: {int(cut.sum())} cut or malformed row(s) left out" if cut.any() else None
-    history = history[~cut].astype({"epoch": int})
-    return history.assign(epoch=history["epoch"] + 1).reset_index(drop=True), note
+    kept = {c: values[~cut] for c, values in columns.items()}
+    kept["epoch"] = kept["epoch"].astype(int) + 1
+    return pd.DataFrame(kept), note
 
 
 def read_shift(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
@@ -277,11 +280,13 @@ def read_shift(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
     missing = set(SHIFT_COLUMNS[:5]) - set(table.columns)
     if missing:
         return empty, f"{SHIFT} lacks columns {sorted(missing)}"
-    if not (pd.to_numeric(table["shift"], errors="coerce") == 0).any():
-        return empty, f"{SHIFT} has no unshifted (shift 0) row"
     table = table.reindex(columns=SHIFT_COLUMNS)
-    numeric = table[SHIFT_COLUMNS[1:2] + SHIFT_COLUMNS[3:]].apply(pd.to_numeric, errors="coerce")
-    if numeric[["shift", "accuracy", "consistency"]].isna().any().any() or not np.isfinite(numeric["shift"]).all():
+    numeric = {c: pd.to_numeric(table[c], errors="coerce") for c in SHIFT_COLUMNS[1:2] + SHIFT_COLUMNS[3:]}
+    shift = numeric["shift"].to_numpy(dtype=float)
+    if not (shift == 0).any():
+        return empty, f"{SHIFT} has no unshifted (shift 0) row"
+    if not np.isfinite(shift).all() or any(np.isnan(numeric[c].to_numpy(dtype=float)).any()
+                                           for c in ("accuracy", "consistency")):
         return empty, f"{SHIFT} has cut or malformed rows"
     return table.assign(**numeric), None
 
@@ -339,27 +344,32 @@ def check_kept_runs(runs: pd.DataFrame, where: Path) -> pd.DataFrame:
     bad = {i: f"status={_shown(runs.at[i, 'status'])}: use one of {', '.join(STATUSES)}"
            for i in runs.index[~runs["status"].isin(STATUSES)]}
     columns = {}
-    for name in runs.columns:
+    # each column read once, its cells checked as Python values: a kept table has one row and a column per setting,
+    # so a pandas call per cell check would cost more than the checks
+    for name, column in runs.items():
         if name in RUN_NUMBERS or name.startswith(RUN_NUMBER_PREFIXES):
-            values, wrong = _numeric(runs[name])
+            values, wrong = _numeric(column)
             valid = "a number"
             if name == "seed":
-                wrong |= values.notna() & (~values.between(0, SEED_MAX) | (values != values.round()))
+                wrong = wrong | (values.notna() & (~values.between(0, SEED_MAX) | (values != values.round())))
                 valid = f"a seed in 0..{SEED_MAX}"
+            wrong = wrong.to_numpy(dtype=bool)
         elif name in KEPT_SIZES:
-            wrong = ~runs[name].map(lambda v, single=KEPT_SIZES[name]: _sizes(v, single))
-            values, valid = runs[name], "a JSON list of ints" + (" or an int" if KEPT_SIZES[name] else "")
-        elif "." in name and not pd.api.types.is_numeric_dtype(runs[name]):  # a setting: data.*, model.*, ...
-            wrong = ~runs[name].map(_json_list)
-            values, valid = runs[name], "a JSON list or a single value"
+            single = KEPT_SIZES[name]
+            wrong = np.array([not _sizes(v, single) for v in column.tolist()], dtype=bool)
+            values, valid = column, "a JSON list of ints" + (" or an int" if single else "")
+        elif "." in name and not pd.api.types.is_numeric_dtype(column):  # a setting: data.*, model.*, ...
+            wrong = np.array([not _json_list(v) for v in column.tolist()], dtype=bool)
+            values, valid = column, "a JSON list or a single value"
         else:
             continue
-        for index in runs.index[wrong]:
-            bad.setdefault(index, f"{name}={_shown(runs.at[index, name])}: expected {valid}")
         if wrong.any():
+            for index in runs.index[wrong]:
+                bad.setdefault(index, f"{name}={_shown(runs.at[index, name])}: expected {valid}")
             columns[name] = values.where(~wrong)
     for name in ("run_id", "model", "dataset"):
-        wrong = runs[name].map(lambda v: not isinstance(v, str) and (name == "run_id" or not pd.isna(v)))
+        wrong = np.array([not isinstance(v, str) and (name == "run_id" or not pd.isna(v)) for v in runs[name].tolist()],
+                         dtype=bool)
         for index in runs.index[wrong]:
             bad.setdefault(index, f"{name}={_shown(runs.at[index, name])}: expected a name")
     if not bad:

@@ -19,7 +19,7 @@ import pandas as pd
 from inductive.evidence import roles, stats
 from inductive.evidence.claims.registry import Finding, Measure, cell_of, register
 from inductive.evidence.roles import Comparison
-from inductive.evidence.tables import Tables, per_seed
+from inductive.evidence.tables import NO_SEEDS, Tables, per_seed
 
 
 GAP_AT_STOP = Measure("gap at stop", "test_gap", 0.01, "accuracy", +1, True, (-1, 1))
@@ -38,10 +38,10 @@ def fitted(runs: pd.DataFrame) -> pd.Series:
     return train.astype(float) >= threshold.astype(float)
 
 
-def matched_gaps(epochs: pd.DataFrame, run_ids: list[str]) -> pd.DataFrame:
-    """Per run: train - val accuracy at the first epoch its eval-mode train accuracy reaches the common target."""
-    acc = epochs[(epochs["metric"] == "accuracy") & epochs["run_id"].isin(run_ids)]
-    acc = acc.pivot_table(index=["run_id", "epoch"], columns="split", values="value").reset_index()
+def matched_gaps(accuracy: pd.DataFrame, run_ids: list[str]) -> pd.DataFrame:
+    """Per run: train - val accuracy at the first epoch its eval-mode train accuracy reaches the common target.
+    `accuracy`: `Tables.accuracy`, a column per split (those these runs never logged are left out here)."""
+    acc = accuracy[accuracy["run_id"].isin(run_ids)].dropna(axis="columns", how="all")
     if acc.empty or "train" not in acc or "val" not in acc:  # runs before the eval-mode pass have no matched gap
         return pd.DataFrame(columns=["run_id", "matched_target", "matched_epoch", "matched_gap"])
     acc = acc.dropna(subset=["train", "val"]).sort_values(["run_id", "epoch"])
@@ -62,7 +62,7 @@ def pair_runs(tables: Tables, condition: str, more: str, less: str) -> pd.DataFr
     rows = (done["condition"] == condition) & done["model"].isin([more, less])
     pair = done.loc[rows, [c for c in dict.fromkeys(PAIR_COLUMNS) if c in done]]
     pair = pair.assign(fitted=fitted(pair))
-    return pair.merge(matched_gaps(tables.epochs, pair["run_id"].tolist()), on="run_id", how="left")
+    return pair.merge(matched_gaps(tables.accuracy, pair["run_id"].tolist()), on="run_id", how="left")
 
 
 def effects_of(pair: pd.DataFrame, more: str, less: str) -> tuple[list[tuple[Measure, stats.Effect, bool]], list[str]]:
@@ -71,21 +71,27 @@ def effects_of(pair: pd.DataFrame, more: str, less: str) -> tuple[list[tuple[Mea
     unfit = [m for m, f in fits.items() if not f.all()]
     found = []
     for measure in MEASURES:
-        effect = measure.effect(per_seed(pair, more, measure.column), per_seed(pair, less, measure.column))
+        seeds = per_seed(pair, measure.column)
+        effect = measure.effect(seeds.get(more, NO_SEEDS), seeds.get(less, NO_SEEDS))
         decides = measure.decides and not (measure is GAP_AT_STOP and unfit)
         found.append((measure, effect, decides))
     return found, [f"{m} does not fit ({int(fits[m].sum())} of {len(fits[m])} runs fitted)" for m in unfit]
 
 
+# per_model_table's columns that print a mean over seeds with its interval, and the runs-table column of each
+MEAN_PM = {"train_accuracy_at_stop": "final_train_accuracy", "test_accuracy": "test_accuracy",
+           "gap_at_stop": "test_gap", "matched_gap": "matched_gap"}
+
+
 def per_model_table(pair: pd.DataFrame, condition: str) -> pd.DataFrame:
-    return (pair.groupby("model", sort=False)
-            .agg(seeds=("seed", "nunique"), params=("params_trainable", "first"),
-                 fitted=("fitted", lambda f: f"{int(f.sum())} of {len(f)}"),
-                 stop_epoch=("epochs_run", "median"),
-                 train_accuracy_at_stop=("final_train_accuracy", stats.mean_pm),
-                 test_accuracy=("test_accuracy", stats.mean_pm), gap_at_stop=("test_gap", stats.mean_pm),
-                 matched_gap=("matched_gap", stats.mean_pm))
-            .reset_index().assign(condition=condition))
+    """A row per model of the pair: seeds, parameters, how many runs fitted, stop epoch and each measure's mean."""
+    grouped = pair.groupby("model", sort=False)
+    table = grouped.agg(seeds=("seed", "nunique"), params=("params_trainable", "first"),
+                        stop_epoch=("epochs_run", "median"))
+    table.insert(2, "fitted", [f"{int(f.sum())} of {len(f)}" for _, f in grouped["fitted"]])
+    for name, column in MEAN_PM.items():  # a loop, not agg(lambda): a pandas call per group costs more than the sums
+        table[name] = [stats.mean_pm(values) for _, values in grouped[column]]
+    return table.reset_index().assign(condition=condition)
 
 
 def judge_pairs(tables: Tables, claim: int, comparisons: list[Comparison], matched_capacity: bool) -> Finding:
