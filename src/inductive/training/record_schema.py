@@ -254,7 +254,6 @@ def read_history(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
         return pd.DataFrame(columns=["epoch", *HISTORY_METRICS]), None
     except (OSError, ValueError, UnicodeDecodeError) as err:
         return pd.DataFrame(columns=["epoch", *HISTORY_METRICS]), f"{HISTORY} unreadable ({type(err).__name__}: {err})"
-    # column by column in numpy: a frame operation per step costs more than a history's few rows
     columns = {c: pd.to_numeric(raw[c], errors="coerce").to_numpy() if c in raw else np.full(len(raw), np.nan)
                for c in ["epoch", *HISTORY_METRICS]}
     epoch = columns["epoch"].astype(float)
@@ -264,8 +263,7 @@ def read_history(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
         cut[-1] = True
     note = f"{HISTORY}: {int(cut.sum())} cut or malformed row(s) left out" if cut.any() else None
     kept = {c: values[~cut] for c, values in columns.items()}
-    kept["epoch"] = kept["epoch"].astype(int) + 1
-    return pd.DataFrame(kept), note
+    return pd.DataFrame(kept | {"epoch": kept["epoch"].astype(int) + 1}), note
 
 
 def read_shift(run_dir: Path) -> tuple[pd.DataFrame, str | None]:
@@ -344,8 +342,7 @@ def check_kept_runs(runs: pd.DataFrame, where: Path) -> pd.DataFrame:
     bad = {i: f"status={_shown(runs.at[i, 'status'])}: use one of {', '.join(STATUSES)}"
            for i in runs.index[~runs["status"].isin(STATUSES)]}
     columns = {}
-    # each column read once, its cells checked as Python values: a kept table has one row and a column per setting,
-    # so a pandas call per cell check would cost more than the checks
+    # a column at a time, its cells as Python values: a kept table has one row, so pandas calls cost more than checks
     for name, column in runs.items():
         if name in RUN_NUMBERS or name.startswith(RUN_NUMBER_PREFIXES):
             values, wrong = _numeric(column)
@@ -355,9 +352,8 @@ def check_kept_runs(runs: pd.DataFrame, where: Path) -> pd.DataFrame:
                 valid = f"a seed in 0..{SEED_MAX}"
             wrong = wrong.to_numpy(dtype=bool)
         elif name in KEPT_SIZES:
-            single = KEPT_SIZES[name]
-            wrong = np.array([not _sizes(v, single) for v in column.tolist()], dtype=bool)
-            values, valid = column, "a JSON list of ints" + (" or an int" if single else "")
+            wrong = np.array([not _sizes(v, KEPT_SIZES[name]) for v in column.tolist()], dtype=bool)
+            values, valid = column, "a JSON list of ints" + (" or an int" if KEPT_SIZES[name] else "")
         elif "." in name and not pd.api.types.is_numeric_dtype(column):  # a setting: data.*, model.*, ...
             wrong = np.array([not _json_list(v) for v in column.tolist()], dtype=bool)
             values, valid = column, "a JSON list or a single value"
@@ -368,9 +364,8 @@ def check_kept_runs(runs: pd.DataFrame, where: Path) -> pd.DataFrame:
                 bad.setdefault(index, f"{name}={_shown(runs.at[index, name])}: expected {valid}")
             columns[name] = values.where(~wrong)
     for name in ("run_id", "model", "dataset"):
-        wrong = np.array([not isinstance(v, str) and (name == "run_id" or not pd.isna(v)) for v in runs[name].tolist()],
-                         dtype=bool)
-        for index in runs.index[wrong]:
+        nameless = [not isinstance(v, str) and (name == "run_id" or not pd.isna(v)) for v in runs[name].tolist()]
+        for index in runs.index[np.array(nameless, dtype=bool)]:
             bad.setdefault(index, f"{name}={_shown(runs.at[index, name])}: expected a name")
     if not bad:
         return runs
