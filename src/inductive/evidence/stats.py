@@ -101,7 +101,8 @@ def paired_effect(a: pd.Series, b: pd.Series) -> Effect:
 
 
 def _one_sample(diff: np.ndarray, test: str, tested: bool = True) -> Effect:
-    """The mean of `diff`, its standard error and (`tested`) the t test's p against 0; without it p is NaN."""
+    """The mean of `diff`, its standard error and the t test's p against 0 (NaN where not `tested`; identical
+    differences get 0 or 1 either way)."""
     mean, sd, n = float(diff.mean()), float(diff.std(ddof=1)), len(diff)
     if sd <= 1e-12 * max(1.0, abs(mean)):  # identical differences: no spread to test against
         return Effect(mean, 0.0, n, 0.0 if mean != 0 else 1.0, test, df=n - 1)

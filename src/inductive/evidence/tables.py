@@ -129,9 +129,9 @@ def run_row(rid: str, summary: Summary, history: pd.DataFrame, notes: list[str])
 
 
 def epoch_rows(rid: str, history: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Long form of one history, as columns: a row per epoch x split x metric, metric by metric (the metrics the
-    run logged). Arrays, not a frame: `collect` builds one frame for all runs, a frame per run costs more than
-    its rows."""
+    """Long form of one history, as columns: a row per epoch x split x metric, metric by metric (the metric
+    columns holding at least one number). Arrays, not a frame: `collect` builds one frame for all runs, since a
+    frame per run took longer to build than its few rows are worth."""
     values = {c: history[c].to_numpy(dtype=float) for c in HISTORY_METRICS if c in history}
     present = [c for c, v in values.items() if not np.isnan(v).all()]
     epochs = history["epoch"].to_numpy()
@@ -293,12 +293,12 @@ def sort_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop(columns="_rank").reset_index(drop=True)
 
 
-NO_SEEDS = pd.Series(dtype=float)  # what `per_seed` has for a model with no run
+NO_SEEDS = pd.Series(dtype=float)  # a model without a run that has a seed; shared: never change it in place
 
 
-def per_seed(runs: pd.DataFrame, column: str) -> dict[str, pd.Series]:
-    """Each model's value per seed (duplicates of a seed, e.g. from two sweeps, are averaged), grouped once for
-    all models: a claim compares several pairs of them."""
+def seeds_by_model(runs: pd.DataFrame, column: str) -> dict[str, pd.Series]:
+    """Each model's value per seed (duplicates of a seed, e.g. from two sweeps, are averaged). One groupby serves
+    every model, since a claim compares several pairs of them."""
     means = runs.groupby(["model", "seed"])[column].mean()
     return {model: means.xs(model).rename_axis("seed") for model in means.index.unique(level="model")}
 

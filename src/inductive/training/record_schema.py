@@ -342,7 +342,7 @@ def check_kept_runs(runs: pd.DataFrame, where: Path) -> pd.DataFrame:
     bad = {i: f"status={_shown(runs.at[i, 'status'])}: use one of {', '.join(STATUSES)}"
            for i in runs.index[~runs["status"].isin(STATUSES)]}
     columns = {}
-    # a column at a time, its cells as Python values: a kept table has one row, so pandas calls cost more than checks
+    # a column at a time, cells as Python values: a kept table has few rows (usually one), so pandas calls cost more
     for name, column in runs.items():
         if name in RUN_NUMBERS or name.startswith(RUN_NUMBER_PREFIXES):
             values, wrong = _numeric(column)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from inductive.evidence import roles, stats
 from inductive.evidence.claims.registry import Cell, Finding, Measure, cell_of, register
-from inductive.evidence.tables import NO_SEEDS, Tables, per_seed
+from inductive.evidence.tables import NO_SEEDS, Tables, seeds_by_model
 
 SMALL = (1, 2, 3)          # pixels: the shifts that decide
 DIRECTIONS = ("x", "y")    # the diagonal moves sqrt(2) times as far: context
@@ -72,7 +72,7 @@ def by_shift(tables: Tables) -> pd.DataFrame:
 def pair_effects(here: pd.DataFrame, pairs: list[tuple[str, str, bool]]
                  ) -> list[tuple[str, str, list[str], dict[Measure, stats.Effect]]]:
     """Under one condition: each pair both of whose models ran, its near-chance models and its uncorrected effects."""
-    judged, seeds = [], {m: per_seed(here, m.column) for m in MEASURES}
+    judged, seeds = [], {m: seeds_by_model(here, m.column) for m in MEASURES}
     for more, less, _ in pairs:
         if not {more, less} <= set(here["model"]):
             continue

@@ -19,7 +19,7 @@ import pandas as pd
 from inductive.evidence import roles, stats
 from inductive.evidence.claims.registry import Finding, Measure, cell_of, register
 from inductive.evidence.roles import Comparison
-from inductive.evidence.tables import NO_SEEDS, Tables, per_seed
+from inductive.evidence.tables import NO_SEEDS, Tables, seeds_by_model
 
 
 GAP_AT_STOP = Measure("gap at stop", "test_gap", 0.01, "accuracy", +1, True, (-1, 1))
@@ -40,7 +40,7 @@ def fitted(runs: pd.DataFrame) -> pd.Series:
 
 def matched_gaps(accuracy: pd.DataFrame, run_ids: list[str]) -> pd.DataFrame:
     """Per run: train - val accuracy at the first epoch its eval-mode train accuracy reaches the common target.
-    `accuracy`: `Tables.accuracy`, a column per split (those these runs never logged are left out here)."""
+    `accuracy`: `Tables.accuracy`, a column per split (splits with no value for these runs are dropped)."""
     acc = accuracy[accuracy["run_id"].isin(run_ids)].dropna(axis="columns", how="all")
     if acc.empty or "train" not in acc or "val" not in acc:  # runs before the eval-mode pass have no matched gap
         return pd.DataFrame(columns=["run_id", "matched_target", "matched_epoch", "matched_gap"])
@@ -71,7 +71,7 @@ def effects_of(pair: pd.DataFrame, more: str, less: str) -> tuple[list[tuple[Mea
     unfit = [m for m, f in fits.items() if not f.all()]
     found = []
     for measure in MEASURES:
-        seeds = per_seed(pair, measure.column)
+        seeds = seeds_by_model(pair, measure.column)
         effect = measure.effect(seeds.get(more, NO_SEEDS), seeds.get(less, NO_SEEDS))
         decides = measure.decides and not (measure is GAP_AT_STOP and unfit)
         found.append((measure, effect, decides))
@@ -89,7 +89,7 @@ def per_model_table(pair: pd.DataFrame, condition: str) -> pd.DataFrame:
     table = grouped.agg(seeds=("seed", "nunique"), params=("params_trainable", "first"),
                         stop_epoch=("epochs_run", "median"))
     table.insert(2, "fitted", [f"{int(f.sum())} of {len(f)}" for _, f in grouped["fitted"]])
-    for name, column in MEAN_PM.items():  # a loop, not agg(lambda): a pandas call per group costs more than the sums
+    for name, column in MEAN_PM.items():  # means without the p-value they never print (`stats.mean_pm`)
         table[name] = [stats.mean_pm(values) for _, values in grouped[column]]
     return table.reset_index().assign(condition=condition)
 
