@@ -14,6 +14,7 @@ are gone.
 
 from __future__ import annotations
 
+import collections
 import functools
 
 import json
@@ -293,14 +294,13 @@ def sort_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop(columns="_rank").reset_index(drop=True)
 
 
-NO_SEEDS = pd.Series(dtype=float)  # a model without a run that has a seed; shared: never change it in place
-
-
 def seeds_by_model(runs: pd.DataFrame, column: str) -> dict[str, pd.Series]:
-    """Each model's value per seed (duplicates of a seed, e.g. from two sweeps, are averaged). One groupby serves
-    every model, since a claim compares several pairs of them."""
+    """Each model's value per seed (duplicates of a seed, e.g. from two sweeps, are averaged); a model without a run
+    that has a seed gets an empty Series. One groupby serves every model, since a claim compares several pairs."""
     means = runs.groupby(["model", "seed"])[column].mean()
-    return {model: means.xs(model).rename_axis("seed") for model in means.index.unique(level="model")}
+    return collections.defaultdict(lambda: pd.Series(dtype=float),
+                                   {model: means.xs(model).rename_axis("seed")
+                                    for model in means.index.unique(level="model")})
 
 
 ENDED = ("completed", "diverged", "failed")  # a run that will not change any more; `incomplete` may resume

@@ -17,7 +17,7 @@ import pandas as pd
 
 from inductive.evidence import roles, stats
 from inductive.evidence.claims.registry import Cell, Finding, Measure, cell_of, register
-from inductive.evidence.tables import NO_SEEDS, Tables, seeds_by_model
+from inductive.evidence.tables import Tables, seeds_by_model
 
 SMALL = (1, 2, 3)          # pixels: the shifts that decide
 DIRECTIONS = ("x", "y")    # the diagonal moves sqrt(2) times as far: context
@@ -77,7 +77,7 @@ def pair_effects(here: pd.DataFrame, pairs: list[tuple[str, str, bool]]
         if not {more, less} <= set(here["model"]):
             continue
         weak = [m for m in (more, less) if here.loc[here["model"] == m, "near_chance"].any()]
-        effects = {m: m.effect(seeds[m].get(more, NO_SEEDS), seeds[m].get(less, NO_SEEDS)) for m in MEASURES}
+        effects = {m: m.effect(seeds[m][more], seeds[m][less]) for m in MEASURES}
         judged.append((more, less, weak, effects))
     return judged
 

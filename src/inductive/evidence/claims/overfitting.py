@@ -19,7 +19,7 @@ import pandas as pd
 from inductive.evidence import roles, stats
 from inductive.evidence.claims.registry import Finding, Measure, cell_of, register
 from inductive.evidence.roles import Comparison
-from inductive.evidence.tables import NO_SEEDS, Tables, seeds_by_model
+from inductive.evidence.tables import Tables, seeds_by_model
 
 
 GAP_AT_STOP = Measure("gap at stop", "test_gap", 0.01, "accuracy", +1, True, (-1, 1))
@@ -72,7 +72,7 @@ def effects_of(pair: pd.DataFrame, more: str, less: str) -> tuple[list[tuple[Mea
     found = []
     for measure in MEASURES:
         seeds = seeds_by_model(pair, measure.column)
-        effect = measure.effect(seeds.get(more, NO_SEEDS), seeds.get(less, NO_SEEDS))
+        effect = measure.effect(seeds[more], seeds[less])
         decides = measure.decides and not (measure is GAP_AT_STOP and unfit)
         found.append((measure, effect, decides))
     return found, [f"{m} does not fit ({int(fits[m].sum())} of {len(fits[m])} runs fitted)" for m in unfit]
