@@ -1,5 +1,6 @@
 import pytest
 from hydra.errors import MissingConfigException
+from omegaconf import OmegaConf
 
 from conftest import compose_config, lazy
 from inductive.training.config import ConfigError, check
@@ -154,3 +155,32 @@ def test_a_remembered_composition_is_a_copy_and_an_edited_file_composes_anew(tmp
     assert list(config_folder.composed(["model=dense"]).model.hidden_units) == [7, 7]
     monkeypatch.delenv(config_folder.ENV)
     assert list(config_folder.composed(["model=dense"]).model.hidden_units) != [7, 7]
+
+
+@pytest.mark.parametrize("overrides", [
+    # values before and after the groups they set keys of, a list set twice (the last one wins)
+    ["seed=7", "model.hidden_units=[5,6]", "+experiment=evidence", "model=dense", "model.hidden_units=[9]"],
+    # an interpolation kept unresolved, a dict merged into its node as Hydra merges it
+    ["trainer.learning_rate=${oc.env:HOME}", "trainer.fit={accuracy:0.5}", "model=conv_flatten"],
+    ["+objective=x"],  # an append: composed whole
+    ["model.no_such_key=1"],  # a key the config lacks: composed whole, so the error is Hydra's
+])
+def test_a_composition_with_value_overrides_is_hydras_own(overrides):
+    """`config_folder.composed` merges each choice of groups once and sets value overrides itself. Would catch
+    that shortcut drifting from Hydra: a value set before its group's file was merged, a dict replaced where Hydra
+    merges it, an interpolation resolved early, or a key Hydra refuses accepted."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+
+    from inductive.training import config_folder
+
+    with initialize_config_dir(config_dir=str(config_folder.config_dir()), version_base="1.3"):
+        try:
+            expected = compose(config_name="config", overrides=overrides)
+        except HydraException as err:
+            with pytest.raises(type(err)):
+                config_folder.composed(overrides)
+            return
+    got = config_folder.composed(overrides)
+    assert OmegaConf.to_yaml(got) == OmegaConf.to_yaml(expected)
+    assert OmegaConf.is_struct(got) == OmegaConf.is_struct(expected)

@@ -23,8 +23,8 @@ def read(study, table: pd.DataFrame) -> record.Read:
 
 
 def test_a_study_replaces_what_its_replaces_key_names_and_keeps_the_rest():
-    first, second = (spec.load(n, check_configs=False) for n in ("evidence", "evidence_second_look"))
-    third = spec.load("evidence_replication", check_configs=False)
+    first, second = (spec.load(n) for n in ("evidence", "evidence_second_look"))
+    third = spec.load("evidence_replication")
     reads = [read(first, verdicts("first", datasets=("mnist", "cifar10"))), read(second, verdicts("second")),
              read(third, verdicts("third", claims=(3,)))]
     out = record.of_record(reads).set_index(["number", "dataset"])["effect"].to_dict()
@@ -33,20 +33,21 @@ def test_a_study_replaces_what_its_replaces_key_names_and_keeps_the_rest():
 
 
 def test_two_studies_of_record_that_do_not_replace_one_another_are_named():
-    first, second = (spec.load(n, check_configs=False) for n in ("evidence", "evidence_second_look"))
+    first, second = (spec.load(n) for n in ("evidence", "evidence_second_look"))
     rival = dataclasses.replace(second, replaces=[])
     with pytest.raises(ConfigError, match="evidence and evidence_second_look both give"):
         record.of_record([read(first, verdicts("first")), read(rival, verdicts("second"))])
 
 
 def test_a_study_gives_of_record_only_the_claims_and_sizes_its_record_names():
-    matched = spec.load("evidence_matched", check_configs=False)
+    matched = spec.load("evidence_matched")
     out = record.of_record([read(matched, verdicts("sized", claims=(3, 9)))])
     assert list(out["number"]) == [9]
     sized = dataclasses.replace(matched, record=spec.Record((9,), (4000,)))
     assert record.of_record([read(sized, verdicts("sized", claims=(9,)))]).empty
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_the_reference_readme_states_the_committed_verdicts_of_record(tmp_path):
     """Over results/reference: the replication's verdicts for claims 1-8, the matched study's for control 9."""
     folder = Path("results/reference")
@@ -71,7 +72,7 @@ def test_record_with_a_missing_template_exits_2_naming_it(tmp_path, capsys):
 def test_a_study_over_several_sizes_is_of_record_at_the_sizes_its_record_names():
     """data_size's verdicts at its middle size are of record there; at 1,000 the replication's stand (no
     conflict)."""
-    replication, sizes = (spec.load(n, check_configs=False) for n in ("evidence_replication", "data_size"))
+    replication, sizes = (spec.load(n) for n in ("evidence_replication", "data_size"))
     middle = sizes.train_sizes[1]
     by_size = pd.concat([verdicts("small", claims=(3,)), verdicts("large", claims=(3,)).assign(train_size=float(middle))])
     reads = [read(replication, verdicts("replicated", claims=(3,))), read(sizes, by_size)]
@@ -86,7 +87,7 @@ def sizes_read(tmp_path) -> record.Read:
     """data_size with its tables in tmp_path: Fashion-MNIST kept whole and read (its report's size_verdicts.csv,
     claim 8 judged at the two smaller sizes only), 3 of MNIST's jobs kept, none of CIFAR-10's. The sizes are the
     study file's own, so an amendment of its sizes keeps these tests true."""
-    study = dataclasses.replace(spec.load("data_size", check_configs=False), results=str(tmp_path / "data_size"))
+    study = dataclasses.replace(spec.load("data_size"), results=str(tmp_path / "data_size"))
     small, middle, large = study.train_sizes
     place = store.Place.of(study)
     for job in [*study.jobs_of("fashion_mnist"), *study.jobs_of("mnist")[:3]]:
@@ -111,7 +112,7 @@ def test_the_by_size_table_states_each_claim_at_each_size_read_or_how_far_its_st
     """Read verdicts where data_size has read a dataset whole, its kept jobs where not; the 1,000-image verdicts of
     record with data_size's own beside them as a check."""
     assert sizes_read.whole == ["fashion_mnist"]
-    replication = spec.load("evidence_replication", check_configs=False)
+    replication = spec.load("evidence_replication")
     replicated = read(replication, verdicts("supported", claims=(3, 8), datasets=("fashion_mnist", "mnist", "cifar10")))
     table = record.by_size_table([replicated, sizes_read])
     small, middle, large = sizes_read.study.train_sizes
@@ -130,7 +131,7 @@ def test_the_by_size_table_states_each_claim_at_each_size_read_or_how_far_its_st
 
 
 def test_record_writes_the_by_size_table_and_leaves_the_1000_image_table_as_it_was(sizes_read, tmp_path, monkeypatch):
-    replication = spec.load("evidence_replication", check_configs=False)
+    replication = spec.load("evidence_replication")
     replicated = read(replication, verdicts("supported", claims=(3, 8), datasets=("fashion_mnist", "mnist")))
     reads = {r.study.name: r for r in (replicated, sizes_read)}
     monkeypatch.setattr(record, "studies_in", lambda folder: [r.study for r in reads.values()])
@@ -146,5 +147,5 @@ def test_record_writes_the_by_size_table_and_leaves_the_1000_image_table_as_it_w
 
 
 def test_without_a_claim_of_record_at_two_sizes_there_is_no_by_size_table():
-    replication = spec.load("evidence_replication", check_configs=False)
+    replication = spec.load("evidence_replication")
     assert record.by_size_table([read(replication, verdicts("supported"))]).startswith("No study gives")

@@ -192,6 +192,7 @@ def test_tables_refuses_a_sweep_with_a_malformed_run_naming_it_and_writes_nothin
     assert not (tmp_path / "kept").exists()
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_the_report_over_many_runs_is_not_stopped_by_malformed_ones(fake_sweep, tmp_path, undrawn):
     from inductive.evidence import report
 

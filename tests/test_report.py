@@ -84,6 +84,7 @@ def test_the_report_never_imports_tensorflow(built, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_one_bad_folder_cannot_stop_the_report(fake_sweep, undrawn):
     sweep = fake_sweep(lecture_holds(), seeds=2)
     runs = sorted(p for p in sweep.iterdir() if p.is_dir())
@@ -101,6 +102,7 @@ def test_one_bad_folder_cannot_stop_the_report(fake_sweep, undrawn):
     assert report.main([str(sweep)]) == 0
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_a_saved_report_reads_back_as_its_runs(built, tmp_path, undrawn):
     """A report's tables folder stands in for its sweep: same runs, same conditions, same effects."""
     assert report.main([str(built), f"out={tmp_path}"]) == 0
@@ -109,6 +111,7 @@ def test_a_saved_report_reads_back_as_its_runs(built, tmp_path, undrawn):
         pd.testing.assert_frame_equal(again, first, check_exact=False, rtol=1e-9)
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_a_tables_folder_with_its_epochs_gzipped_reads_back_the_same(built, tmp_path, undrawn):
     """The reference keeps its largest epochs tables as epochs.csv.gz: read in place of epochs.csv."""
     import gzip
@@ -126,6 +129,7 @@ def test_a_tables_folder_with_its_epochs_gzipped_reads_back_the_same(built, tmp_
         pd.testing.assert_frame_equal(again, first, check_exact=False, rtol=1e-9)
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_seeds_kept_as_tables_without_verdicts_report_as_their_sweeps_do(fake_sweep, tmp_path, capsys, undrawn):
     """`python -m inductive.tables`, one folder per seed (the replication's kept seeds): no verdict written, and a
     report over the kept folders gives the effects a report over the sweeps gives. A kept folder is never rewritten."""
@@ -161,6 +165,7 @@ def test_only_a_finished_sweep_is_kept_as_tables(fake_sweep, tmp_path, capsys):
     assert not (tmp_path / "kept").exists() and not list(tmp_path.glob(".kept*"))
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_a_second_look_joins_the_first_looks_saved_tables(built, fake_sweep, tmp_path, undrawn):
     """Seeds 3-5 in a new sweep join seeds 0-2 read back from the first report: one condition, six seeds."""
     second = fake_sweep(lecture_holds(), seeds=3, first_seed=3, name="second_look")
@@ -293,6 +298,7 @@ def test_runs_read_outside_a_study_are_labelled_exploratory_with_what_they_break
     assert "too few seeds (3 of a model" in text
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_an_interval_past_its_measures_range_is_printed_clipped_with_a_footnote(built, tmp_path, undrawn):
     """Two seeds whose shift measures disagree: kept correct, a fraction, has an interval far past [-1, 1] and prints
     at the bounds, marked, with the footnote; accuracy kept, a ratio nothing bounds above, prints as computed. The

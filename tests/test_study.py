@@ -297,6 +297,7 @@ def read_and_check_report(path: Path, work: Path) -> str:
     return text
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_read_of_a_whole_grid_judges_only_the_declared_claims(tiny_npz, tmp_path, work, undrawn):
     path = write_study(tmp_path, study_raw(tiny_npz, seeds=[0, 1, 2]))
     keep_fake_jobs(tmp_path, work, sizes=[200])
@@ -308,6 +309,7 @@ def test_read_of_a_whole_grid_judges_only_the_declared_claims(tiny_npz, tmp_path
     assert "Study `tiny`" in text and "registered 2026-12-06" in text  # the preface
 
 
+@pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_read_with_two_sizes_answers_size_by_size(tiny_npz, tmp_path, work, undrawn):
     path = write_study(tmp_path, study_raw(tiny_npz, seeds=[0, 1, 2], train_sizes=[200, 400]))
     keep_fake_jobs(tmp_path, work, sizes=[200, 400])

@@ -137,19 +137,21 @@ def main(argv: list[str] | None = None) -> int:
                 output_path("--results", args.results, "folder", may_hold="the study's kept tables and reports")
             if args.command == "run":
                 output_path("--output-root", args.output_root, "folder", may_hold="run folders")
-        study = spec.load(args.study, check_configs=args.command in ("plan", "run"),
-                          extra=getattr(args, "overrides", None) or [])
+        study = spec.load(args.study)
+        if args.command == "run":  # the run's own arguments first: they take no composing of configs
+            from inductive.study import runner
+
+            if args.dataset is not None and args.dataset not in study.datasets:
+                raise ConfigError(f"--dataset {args.dataset}: not in the study: use one of {study.datasets}")
+            runner.check_overrides(args.overrides, study, args.dataset)
+        if args.command in ("plan", "run"):
+            spec.check_jobs(study, [o for o in getattr(args, "overrides", None) or [] if not o.startswith("hydra")])
         place = store.Place.of(study, args.output_root, args.results)
         if args.command == "plan":
             return plan(study, place)
         if args.command == "status":
             return status(study, place)
         if args.command == "run":
-            from inductive.study import runner
-
-            if args.dataset is not None and args.dataset not in study.datasets:
-                raise ConfigError(f"--dataset {args.dataset}: not in the study: use one of {study.datasets}")
-            runner.check_overrides(args.overrides, study, args.dataset)
             return runner.run(study, place, args.dataset, args.overrides, args.output_root)
         from inductive.study import reading
 

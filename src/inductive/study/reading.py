@@ -94,7 +94,7 @@ def pooled(study: Study) -> list[tuple[Study, store.Place, list[store.JobState]]
     from inductive.study import spec
 
     out = []
-    for other in [study, *(spec.load(name, check_configs=False) for name in study.pools)]:
+    for other in [study, *(spec.load(name) for name in study.pools)]:
         place = store.Place.of(other)
         out.append((other, place, store.states(other, place)))
     return out

@@ -57,7 +57,7 @@ def studies_in(folder: Path) -> list[Study]:
     replaces or pools)."""
     found = []
     for name in spec.study_names():
-        study = spec.load(name, check_configs=False)
+        study = spec.load(name)
         if store.Place.of(study).results.resolve().is_relative_to(folder.resolve()):
             found.append(study)
     by_name = {s.name: s for s in found}

@@ -89,7 +89,7 @@ class KeepJob(Callback):
         self.study, self.results, self.output_root = study, results, output_root
 
     def on_job_end(self, config: Any, job_return: Any, **kwargs: Any) -> None:
-        study = spec.load(self.study, check_configs=False)
+        study = spec.load(self.study)
         place = store.Place.of(study, self.output_root, self.results)
         run_dir = Path(config.hydra.runtime.output_dir)
         job = next((j for j in study.jobs if place.run_dir(j).resolve() == run_dir.resolve()), None)
