@@ -79,7 +79,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     name, options = argv[0], dict(a.partition("=")[::2] for a in argv[1:])
-    study = spec.load(name, check_configs=False)
+    study = spec.load(name)
     runs = Path(options.get("runs") or store.Place.of(study).runs)
     jobs = pd.DataFrame([t for d in find_run_dirs([runs]) if (t := job_times(d))])
     if jobs.empty:
