@@ -54,6 +54,8 @@ def test_a_role_comes_from_the_first_completed_run_and_a_run_that_recorded_none_
     assert found["gap"].conv_filters == roles.roles_by_model(runs_of(["gap"]))["gap"].conv_filters != (8, 16)
     assert roles.roles_by_model(failed.drop(columns="status"))["gap"].conv_filters == (8, 16)  # no status: first row
     assert roles.roles_by_model(unrecorded) == {}
+    nullable = runs_of(["gap"]).assign(**{"model.head": pd.NA}).astype({"model.head": "string"})
+    assert roles.role_from(nullable.iloc[0]) is None and roles.roles_by_model(nullable) == {}  # a row's NA, not NaN
 
 
 def test_models_are_ordered_by_role_not_by_name():

@@ -26,7 +26,9 @@ KEYS = ("conv_type", "conv_filters", *GEOMETRY, "head", "hidden_units")  # the m
 
 def _value(value: Any) -> Any:
     """A config value as the runs table holds it (lists as JSON text, ints as floats where a column has gaps)
-    turned back into a plain, hashable value: [32, 64] -> (32, 64), 2.0 -> 2, NaN -> None."""
+    turned back into a plain, hashable value: [32, 64] -> (32, 64), 2.0 -> 2, NaN or NA -> None."""
+    if value is pd.NA:
+        return None
     if isinstance(value, str) and value.startswith("["):
         value = json.loads(value)
     if isinstance(value, (list, tuple)):
@@ -99,10 +101,6 @@ def role_from(config: dict[str, Any] | pd.Series, prefix: str = "model.") -> Rol
                 get("head"), tuple(get("hidden_units") or ()))
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
 def roles_by_model(runs: pd.DataFrame) -> dict[str, Role]:
     """Each model of a runs table with its role, from its first row that recorded one (completed rows first).
 
@@ -117,11 +115,12 @@ def roles_by_model(runs: pd.DataFrame) -> dict[str, Role]:
     for status, row in zip(statuses, runs.reindex(columns=["model", *(f"model.{key}" for key in KEYS)])
                            .to_dict("records")):
         model = row["model"]
-        if not isinstance(model, str) or _missing(row["model.conv_type"]) or _missing(row["model.head"]):
-            continue
         firsts = completed if not has_status or status == "completed" else others
-        if model not in firsts:
-            firsts[model] = role_from(row)
+        if not isinstance(model, str) or model in firsts:
+            continue
+        role = role_from(row)  # None for a row that recorded no model config: a later row of the model may have one
+        if role is not None:
+            firsts[model] = role
     return completed | {model: role for model, role in others.items() if model not in completed}
 
 
