@@ -230,6 +230,15 @@ def test_run_refuses_a_data_path_for_two_datasets_without_dataset(tiny_npz, tmp_
     assert_refused(study("run", path, f"data.path={tiny_npz}", cwd=work), work, "data.path", "--dataset")
 
 
+def test_run_takes_overrides_after_dataset_as_the_study_files_write_them(tiny_npz, tmp_path, work):
+    """Would catch: argparse filling NAME and the overrides before `--dataset`, so `run NAME --dataset D
+    data.path=DIR` (the commands in configs/study/) stopped at "unrecognized arguments" instead of reaching `run`."""
+    path = write_study(tmp_path, study_raw(tiny_npz))
+    assert_refused(study("run", path, "--dataset", "fashion_mnist", f"data.path={tiny_npz}", "trainer.epochs=1",
+                         cwd=work), work, "trainer.epochs=1")  # both reached run's own check, in order
+    assert study("plan", path, "--dataset", "fashion_mnist", cwd=work).returncode == 2  # plan takes no --dataset
+
+
 def test_run_refuses_a_dataset_not_in_the_study(tiny_npz, tmp_path, work):
     path = write_study(tmp_path, study_raw(tiny_npz))
     assert_refused(study("run", path, "--dataset", "mnist", cwd=work), work, "mnist", "fashion_mnist")

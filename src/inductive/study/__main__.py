@@ -115,8 +115,22 @@ def status(study, place) -> int:
     return 0
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """The arguments, with `run`'s KEY=VALUE overrides taken wherever they stand: argparse fills NAME and the
+    overrides from the first run of positionals, so in `run NAME --dataset D data.path=DIR` (the order the study
+    files' commands use) it would refuse `data.path=DIR` as unrecognized (intermixed parsing refuses subcommands)."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "run":
+        args.overrides += [item for item in extra if not item.startswith("-")]
+        extra = [item for item in extra if item.startswith("-")]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    args = _parse(sys.argv[1:] if argv is None else argv)
     from inductive.evidence.tables import ReportError
     from inductive.study import spec, store
 
