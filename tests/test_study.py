@@ -160,6 +160,14 @@ def _override_value_refused(raw):
     raw["grid"]["overrides"]["trainer.stop"] = "sometimes"
 
 
+def _cost_key_misspelt(raw):
+    raw["cost"] = {"pilot_s": {"fashion_mnist": {200: {"dense": 5}}}}
+
+
+def _cost_for_no_job(raw):
+    raw["cost"] = {"estimate_s": {"fashion_mnist": {200: {"dense": 5, "resnet": 9}}}}
+
+
 BAD = {  # id: (how the good file is spoiled, what the error line must name)
     "unknown_model": (_unknown_model, ["resnet9000"]),
     "unknown_claim": (_unknown_claim, ["claims", "42"]),
@@ -169,6 +177,8 @@ BAD = {  # id: (how the good file is spoiled, what the error line must name)
     "size_too_big": (_size_too_big, ["70000", "fashion_mnist"]),
     "override_key_refused": (_override_key_refused, ["trainer.epoch"]),
     "override_value_refused": (_override_value_refused, ["trainer.stop", "sometimes"]),
+    "cost_key_misspelt": (_cost_key_misspelt, ["cost.pilot_s", "estimate_s"]),
+    "cost_for_no_job": (_cost_for_no_job, ["cost.estimate_s.fashion_mnist.200.resnet", "conv_flatten"]),
 }
 
 

@@ -139,6 +139,34 @@ def _unknown(keys: set, known: set, where: str) -> None:
         raise ConfigError(f"{where}: unknown key {extra[0]!r}: the keys are {', '.join(sorted(known))}")
 
 
+def _cost(cost: Any, options: dict[str, list]) -> dict[str, Any]:
+    """`cost`: `estimate_s` (seconds per job, DATASET -> SIZE -> MODEL, what `plan` reads) and `pilot` (a pilot's
+    raw timings, kept as written); a misspelt key or an estimate for no job of the grid would be ignored silently."""
+    takes = "cost takes estimate_s ({DATASET: {SIZE: {MODEL: seconds}}}, read by plan) and pilot (kept as written)"
+    if not isinstance(cost, dict):
+        raise ConfigError(f"cost={cost!r} is invalid: {takes}")
+    for key in cost:
+        if key not in ("estimate_s", "pilot"):
+            raise ConfigError(f"cost.{key} is not a key: {takes}")
+    levels = [("dataset", options["dataset"]), ("train_size", options["train_size"]), ("model", options["model"])]
+
+    def check(value: Any, where: str, depth: int) -> None:
+        if depth == len(levels):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise ConfigError(f"{where}={value!r} is invalid: give the job's estimated seconds (a number >= 0)")
+            return
+        name, valid = levels[depth]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}={value!r} is invalid: give a mapping {name} -> ... ({valid})")
+        for key, inner in value.items():
+            if key not in valid:
+                raise ConfigError(f"{where}.{key} is not in the grid: use a {name} of {valid}")
+            check(inner, f"{where}.{key}", depth + 1)
+
+    check(cost.get("estimate_s") or {}, "cost.estimate_s", 0)
+    return cost
+
+
 def _matcher(raw: Any, where: str, options: dict[str, list]) -> dict[str, list]:
     """A `skip` or `set` entry's `where`: {dataset: .., model: .., train_size: .., seed: ..}, each a value or list."""
     if not isinstance(raw, dict) or not raw:
@@ -243,9 +271,7 @@ def parse(raw: Any, name: str, path: Path) -> Study:
     notes = raw.get("notes") or {}
     if not isinstance(notes, dict) or any(k not in datasets or not isinstance(v, str) for k, v in notes.items()):
         raise ConfigError(f"notes={notes!r} is invalid: map a dataset of the grid to a Markdown file")
-    cost = raw.get("cost") or {}
-    if not isinstance(cost, dict):
-        raise ConfigError(f"cost={cost!r} is invalid: give a mapping (the pilot's measured seconds per job)")
+    cost = _cost(raw.get("cost") or {}, options)
     results = raw.get("results")
     if results is not None and not isinstance(results, str):
         raise ConfigError(f"results={results!r} is invalid: give a folder (default results/studies/{name})")
