@@ -199,6 +199,21 @@ def test_the_good_file_behind_the_bad_ones_plans(tiny_npz, tmp_path, work):
     assert "4 jobs (0 done, 4 to run)" in result.stdout
 
 
+def test_the_docs_minimal_study_file_plans(tmp_path, work):
+    """Would catch: the file a newcomer is told to write (docs/researchers/studies.md) going stale against the study
+    format: it must plan as written, 3 models x 1 size x 5 seeds."""
+    import textwrap
+
+    page = (Path(__file__).parents[1] / "docs" / "researchers" / "studies.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", page, re.S).group(1)
+    path = tmp_path / "studies" / "fashion_4k.yaml"
+    path.parent.mkdir()
+    path.write_text(textwrap.dedent(block))
+    result = study("plan", path, cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert "15 jobs (0 done, 15 to run)" in result.stdout
+
+
 @pytest.mark.slow  # a fresh interpreter: the one test of `python -m inductive.study` as a command line
 def test_a_study_that_is_not_there_exits_2(work):
     line = assert_refused(study("plan", "no_such_study_here", cwd=work, process=True), work, "no_such_study_here")

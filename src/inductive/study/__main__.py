@@ -21,8 +21,8 @@ from inductive.errors import ConfigError
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m inductive.study", description=__doc__.split("\n\n")[0],
-                                     epilog="Ask your own question: copy configs/study/data_size.yaml, edit its grid "
-                                            "and question, then plan, run, read.")
+                                     epilog="Ask your own question: write configs/study/NAME.yaml (a 12-line example "
+                                            "is in docs/researchers/studies.md), then plan, run, read.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,run,status,read,record}")
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
