@@ -129,3 +129,24 @@ def test_gap_slopes_name_the_seeds_they_leave_out():
     assert "1 seed(s) left out: fewer than 2 sizes (seed 5)" in note
     assert np.isfinite(slopes.loc["gap", "slope"])
 
+
+
+def test_a_model_skipped_at_the_largest_size_leaves_its_claim_undecided_there_only(one_size, tmp_path):
+    """data_size skips local at 9,000 images: control 8 (local vs conv_flatten) is then judged at the two smaller
+    sizes, while the other claims keep all three. Would catch: the skipped size judged on
+    nothing (a verdict from no runs), a claim dropped at every size, or the slopes and the figure failing on it."""
+    tables = at_sizes(one_size, family="dataset")
+    skipped = set(tables.runs.loc[(tables.runs["model"] == "local") & (tables.runs["train_size"] == 16000), "run_id"])
+    tables = dataclasses.replace(tables, **{name: getattr(tables, name)[~getattr(tables, name)["run_id"].isin(skipped)]
+                                            for name in ("runs", "epochs", "layers", "shifts")})
+    found = judge_all(tables, ["fashion_mnist"])
+    verdicts = sizes.size_verdicts(found, tables.runs)
+    judged = verdicts.groupby(verdicts["claim"].str.split(".").str[0].astype(int))["train_size"].apply(list)
+    assert judged[8] == [1000, 4000] and all(judged[c] == list(SIZES) for c in (3, 5, 7))
+    effects = sizes.size_effects(found, tables.runs)
+    assert set(effects.loc[effects["claim"].str.startswith("8."), "train_size"]) == {1000, 4000}
+    slopes = sizes.gap_slopes(tables.runs).set_index("model")
+    assert slopes.loc["local", "sizes"] == "1,000 / 4,000" and slopes.loc["dense", "sizes"] == "1,000 / 4,000 / 16,000"
+    drawn = figures.effect_vs_size(effects, "effect against size", tmp_path / "effect_vs_size")
+    svg = next(p for p in drawn if p.suffix == ".svg").read_text()  # matplotlib names each text in a comment
+    assert svg.count("<!-- 16,000 -->") == 4 and svg.count("<!-- not judged -->") == 1  # every panel spans every size

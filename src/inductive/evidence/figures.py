@@ -292,7 +292,8 @@ def effect_vs_size(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
     """Each claim's headline deciding effect against training-set size (`sizes.size_effects`): a panel per claim,
     a line per dataset in its colour, the Holm-corrected interval as error bars, each point filled with its
     verdict's colour. The comparison and measure behind a point may change with size: a marker per pair, named
-    in the panel's legend."""
+    in the panel's legend. Every panel spans every size of the figure, so a size a claim was not judged at (a
+    study that skipped one of its models there) shows as a gap, written "not judged"."""
     rows = table.dropna(subset=["mean", "train_size"]).reset_index(drop=True)
     if rows.empty:
         return []
@@ -326,7 +327,10 @@ def effect_vs_size(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
             span = (high - low) or 1.0
             ax.set_ylim(low - 0.05 * span, high + (0.12 + 0.13 * len(kinds)) * span)  # headroom: the legend's
             ax.legend(fontsize=10, loc="upper center", handletextpad=0.3, borderaxespad=0.3)
-            _size_axis(ax, part["train_size"])
+            _size_axis(ax, rows["train_size"])
+            for size in sorted(set(rows["train_size"]) - set(part["train_size"])):
+                ax.annotate("not judged", (size, 0), xytext=(0, 6), textcoords="offset points", ha="center",
+                            va="bottom", fontsize=11, color="0.35")
             unit = part["unit"].iloc[0] if "unit" in part else "effect"
             ax.set_ylabel(f"effect ({unit})", fontsize=13)
             ax.set_title("\n".join(textwrap.wrap(claim, 64 if cols > 1 else 120)), fontsize=13, loc="left")
