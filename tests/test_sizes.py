@@ -150,3 +150,8 @@ def test_a_model_skipped_at_the_largest_size_leaves_its_claim_undecided_there_on
     drawn = figures.effect_vs_size(effects, "effect against size", tmp_path / "effect_vs_size")
     svg = next(p for p in drawn if p.suffix == ".svg").read_text()  # matplotlib names each text in a comment
     assert svg.count("<!-- 16,000 -->") == 4 and svg.count("<!-- not judged -->") == 1  # every panel spans every size
+    from inductive.study.reading import answer_by_size
+
+    lines = answer_by_size("")(tables, found, tmp_path)  # the study report's table: a column per size
+    control = next(line for line in "\n".join(lines).splitlines() if line.startswith("| 8."))
+    assert control.endswith("| not judged |") and control.count("**") == 4 and "| Fashion-MNIST |" in control

@@ -59,6 +59,13 @@ def preface(study: Study, read: list[str], partial: dict[str, tuple[int, int]], 
     return "\n".join(lines)
 
 
+def _shown(table):
+    """A table as the report shows it: datasets by their names (the CSVs keep the config names)."""
+    from inductive.evidence.style import DATASET_NAMES
+
+    return table.assign(dataset=table["dataset"].map(lambda d: DATASET_NAMES.get(d, d)))
+
+
 def answer_by_size(stamp: str):
     """The per-size answer: verdicts at each size, the effect-versus-size figure and the gap slopes."""
     def answer(tables, findings, out: Path) -> list[str]:
@@ -72,9 +79,10 @@ def answer_by_size(stamp: str):
             table.to_csv(out / f"{name}.csv", index=False)
         lines = ["## The answer, size by size", ""]
         if not verdicts.empty:
-            wide = verdicts.assign(cell="**" + verdicts["verdict"] + "** " + verdicts["effect"].fillna(""))
+            wide = _shown(verdicts).assign(cell="**" + verdicts["verdict"] + "** " + verdicts["effect"].fillna(""))
             wide = wide.pivot_table(index=["claim", "dataset"], columns="train_size", values="cell", aggfunc="first",
                                     sort=False)
+            wide = wide.fillna("not judged")  # a size the study skipped a model the claim needs at
             wide.columns = [f"{int(c):,} images" for c in wide.columns]
             lines += [markdown_table(wide.reset_index()), ""]
         if not effects.empty:
@@ -84,7 +92,7 @@ def answer_by_size(stamp: str):
         if not slopes.empty:
             lines += ["Generalization gap (eval-mode train accuracy at stop - test accuracy) against training-set "
                       "size, per model: the log-log slope per seed, its mean and 95% t interval over seeds "
-                      "(below 0: the gap shrinks as data grows).", "", markdown_table(slopes), ""]
+                      "(below 0: the gap shrinks as data grows).", "", markdown_table(_shown(slopes)), ""]
         return lines
     return answer
 
