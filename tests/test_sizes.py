@@ -155,3 +155,4 @@ def test_a_model_skipped_at_the_largest_size_leaves_its_claim_undecided_there_on
     lines = answer_by_size("")(tables, found, tmp_path)  # the study report's table: a column per size
     control = next(line for line in "\n".join(lines).splitlines() if line.startswith("| 8."))
     assert control.endswith("| not judged |") and control.count("**") == 4 and "| Fashion-MNIST |" in control
+    assert "![gap_vs_size](gap_vs_size.png)" in lines and (tmp_path / "gap_vs_size.svg").exists()

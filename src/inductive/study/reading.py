@@ -67,7 +67,8 @@ def _shown(table):
 
 
 def answer_by_size(stamp: str):
-    """The per-size answer: verdicts at each size, the effect-versus-size figure and the gap slopes."""
+    """The per-size answer: verdicts at each size, the effect-versus-size figure, and the gap against size (figure,
+    log-log) with its slopes."""
     def answer(tables, findings, out: Path) -> list[str]:
         from inductive.evidence import figures, sizes
         from inductive.evidence.report import markdown_table
@@ -90,9 +91,12 @@ def answer_by_size(stamp: str):
                                            out / "effect_vs_size")
             lines += [f"![{p.stem}]({p.name})" for p in drawn if p.suffix == ".png"] + [""]
         if not slopes.empty:
+            drawn = figures.gap_vs_size(tables.runs, f"Generalization gap against training-set size{stamp}",
+                                        out / "gap_vs_size")
             lines += ["Generalization gap (eval-mode train accuracy at stop - test accuracy) against training-set "
                       "size, per model: the log-log slope per seed, its mean and 95% t interval over seeds "
                       "(below 0: the gap shrinks as data grows).", "", markdown_table(_shown(slopes)), ""]
+            lines += [f"![{p.stem}]({p.name})" for p in drawn if p.suffix == ".png"] + [""]
         return lines
     return answer
 
