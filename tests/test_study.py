@@ -164,7 +164,7 @@ def _cost_key_misspelt(raw):
     raw["cost"] = {"pilot_s": {"fashion_mnist": {200: {"dense": 5}}}}
 
 
-def _cost_for_no_job(raw):
+def _cost_for_no_model(raw):
     raw["cost"] = {"estimate_s": {"fashion_mnist": {200: {"dense": 5, "resnet": 9}}}}
 
 
@@ -178,7 +178,7 @@ BAD = {  # id: (how the good file is spoiled, what the error line must name)
     "override_key_refused": (_override_key_refused, ["trainer.epoch"]),
     "override_value_refused": (_override_value_refused, ["trainer.stop", "sometimes"]),
     "cost_key_misspelt": (_cost_key_misspelt, ["cost.pilot_s", "estimate_s"]),
-    "cost_for_no_job": (_cost_for_no_job, ["cost.estimate_s.fashion_mnist.200.resnet", "conv_flatten"]),
+    "cost_for_no_model": (_cost_for_no_model, ["cost.estimate_s.fashion_mnist.200.resnet", "not a model", "gap"]),
 }
 
 

@@ -292,8 +292,7 @@ def effect_vs_size(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
     """Each claim's headline deciding effect against training-set size (`sizes.size_effects`): a panel per claim,
     a line per dataset in its colour, the Holm-corrected interval as error bars, each point filled with its
     verdict's colour. The comparison and measure behind a point may change with size: a marker per pair, named
-    in the panel's legend. Every panel spans every size of the figure, so a size a claim was not judged at (a
-    study that skipped one of its models there) shows as a gap, written "not judged"."""
+    in the panel's legend. Every panel spans every size, so a size a claim was not judged at shows "not judged"."""
     rows = table.dropna(subset=["mean", "train_size"]).reset_index(drop=True)
     if rows.empty:
         return []

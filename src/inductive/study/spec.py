@@ -139,16 +139,17 @@ def _unknown(keys: set, known: set, where: str) -> None:
         raise ConfigError(f"{where}: unknown key {extra[0]!r}: the keys are {', '.join(sorted(known))}")
 
 
-def _cost(cost: Any, options: dict[str, list]) -> dict[str, Any]:
+def _cost(cost: Any, data_names: list[str], model_names: list[str]) -> dict[str, Any]:
     """`cost`: `estimate_s` (seconds per job, DATASET -> SIZE -> MODEL, what `plan` reads) and `pilot` (a pilot's
-    raw timings, kept as written); a misspelt key or an estimate for no job of the grid would be ignored silently."""
+    raw timings, kept as written). A misspelt key or name would be ignored silently, so each is checked against the
+    config folder (not the grid: a copy that narrows the grid keeps the estimates it no longer needs)."""
     takes = "cost takes estimate_s ({DATASET: {SIZE: {MODEL: seconds}}}, read by plan) and pilot (kept as written)"
     if not isinstance(cost, dict):
         raise ConfigError(f"cost={cost!r} is invalid: {takes}")
     for key in cost:
         if key not in ("estimate_s", "pilot"):
             raise ConfigError(f"cost.{key} is not a key: {takes}")
-    levels = [("dataset", options["dataset"]), ("train_size", options["train_size"]), ("model", options["model"])]
+    levels = [("dataset", data_names), ("train_size", None), ("model", model_names)]
 
     def check(value: Any, where: str, depth: int) -> None:
         if depth == len(levels):
@@ -157,10 +158,10 @@ def _cost(cost: Any, options: dict[str, list]) -> dict[str, Any]:
             return
         name, valid = levels[depth]
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}={value!r} is invalid: give a mapping {name} -> ... ({valid})")
+            raise ConfigError(f"{where}={value!r} is invalid: give a mapping {name} -> ...")
         for key, inner in value.items():
-            if key not in valid:
-                raise ConfigError(f"{where}.{key} is not in the grid: use a {name} of {valid}")
+            if (key not in valid) if valid is not None else (isinstance(key, bool) or not isinstance(key, int) or key <= 0):
+                raise ConfigError(f"{where}.{key} is not a {name}: use " + (f"one of {valid}" if valid else "an image count"))
             check(inner, f"{where}.{key}", depth + 1)
 
     check(cost.get("estimate_s") or {}, "cost.estimate_s", 0)
@@ -271,7 +272,7 @@ def parse(raw: Any, name: str, path: Path) -> Study:
     notes = raw.get("notes") or {}
     if not isinstance(notes, dict) or any(k not in datasets or not isinstance(v, str) for k, v in notes.items()):
         raise ConfigError(f"notes={notes!r} is invalid: map a dataset of the grid to a Markdown file")
-    cost = _cost(raw.get("cost") or {}, options)
+    cost = _cost(raw.get("cost") or {}, data_names, model_names())
     results = raw.get("results")
     if results is not None and not isinstance(results, str):
         raise ConfigError(f"results={results!r} is invalid: give a folder (default results/studies/{name})")
