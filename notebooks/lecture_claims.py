@@ -705,6 +705,22 @@ display(per_model("evidence_matched", ["dense", "local", "conv_flatten", "gap"])
                .rename(index=DATASET_NAMES, level=0).reset_index(), on=["dataset", "model"]))
 
 # %% [markdown]
+# ## And with more data?
+#
+# Every verdict above is at 1,000 training images, and the next question a class asks is whether the
+# overfitting and invariance results are small-data effects. The data-size study
+# (`configs/study/data_size.yaml`, registered before its first run) asks claims 3, 5, 7 and control 8 again
+# at 1,000, 3,000 and 9,000 images on five fresh seeds, and reads a dataset only once all its jobs have run.
+# The table is the one `results/reference/README.md` states: at each size the verdict of record (at 1,000
+# images the existing one, with the study's own as an independent check), or how far the study is.
+
+# %%
+say(record.by_size_table(list(reads.values())))
+size_figure = REFERENCE / "data_size" / "report" / "effect_vs_size.png"
+if size_figure.exists():  # drawn by `python -m inductive.study read data_size` once a dataset is read
+    display(Image(size_figure.read_bytes()))
+
+# %% [markdown]
 # ## How the verdicts got here
 #
 # The verdicts of record are the last of several pre-registered looks. Each look is a study with its own
