@@ -132,7 +132,7 @@ def test_gap_slopes_name_the_seeds_they_leave_out():
 
 
 def test_a_model_skipped_at_the_largest_size_leaves_its_claim_undecided_there_only(one_size, tmp_path):
-    """data_size skips local at 9,000 images: control 8 (local vs conv_flatten) is then judged at the two smaller
+    """A model skipped at the largest size, as data_size skips local at 9,000 images: control 8 (local vs conv_flatten) is then judged at the two smaller
     sizes, while the other claims keep all three. Would catch: the skipped size judged on
     nothing (a verdict from no runs), a claim dropped at every size, or the slopes and the figure failing on it."""
     tables = at_sizes(one_size, family="dataset")

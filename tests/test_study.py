@@ -164,6 +164,14 @@ def _cost_key_misspelt(raw):
     raw["cost"] = {"pilot_s": {"fashion_mnist": {200: {"dense": 5}}}}
 
 
+def _cost_size_quoted(raw):
+    raw["cost"] = {"estimate_s": {"fashion_mnist": {"200": {"dense": 5}}}}
+
+
+def _cost_estimate_not_a_mapping(raw):
+    raw["cost"] = {"estimate_s": []}
+
+
 def _cost_for_no_model(raw):
     raw["cost"] = {"estimate_s": {"fashion_mnist": {200: {"dense": 5, "resnet": 9}}}}
 
@@ -178,6 +186,8 @@ BAD = {  # id: (how the good file is spoiled, what the error line must name)
     "override_key_refused": (_override_key_refused, ["trainer.epoch"]),
     "override_value_refused": (_override_value_refused, ["trainer.stop", "sometimes"]),
     "cost_key_misspelt": (_cost_key_misspelt, ["cost.pilot_s", "estimate_s"]),
+    "cost_size_quoted": (_cost_size_quoted, ["cost.estimate_s.fashion_mnist.'200'", "unquoted"]),
+    "cost_estimate_not_a_mapping": (_cost_estimate_not_a_mapping, ["cost.estimate_s=[]", "mapping"]),
     "cost_for_no_model": (_cost_for_no_model, ["cost.estimate_s.fashion_mnist.200.resnet", "not a model", "gap"]),
 }
 
@@ -262,6 +272,8 @@ def test_run_takes_overrides_after_dataset_as_the_study_files_write_them(tiny_np
     assert_refused(study("run", path, "--dataset", "fashion_mnist", f"data.path={tiny_npz}", "trainer.epochs=1",
                          cwd=work), work, "trainer.epochs=1")  # both reached run's own check, in order
     assert study("plan", path, "--dataset", "fashion_mnist", cwd=work).returncode == 2  # plan takes no --dataset
+    assert_refused(study("run", path, "--dataset", "fashion_mnist", "--", "trainer.epochs=1", cwd=work), work,
+                   "trainer.epochs=1")  # after the usual `--` too
 
 
 def test_run_refuses_a_dataset_not_in_the_study(tiny_npz, tmp_path, work):

@@ -123,7 +123,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     args, extra = parser.parse_known_args(argv)
     if args.command == "run":
         args.overrides += [item for item in extra if not item.startswith("-")]
-        extra = [item for item in extra if item.startswith("-")]
+        extra = [item for item in extra if item.startswith("-") and item != "--"]
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args

@@ -160,11 +160,13 @@ def _cost(cost: Any, data_names: list[str], model_names: list[str]) -> dict[str,
         if not isinstance(value, dict):
             raise ConfigError(f"{where}={value!r} is invalid: give a mapping {name} -> ...")
         for key, inner in value.items():
-            if (key not in valid) if valid is not None else (isinstance(key, bool) or not isinstance(key, int) or key <= 0):
-                raise ConfigError(f"{where}.{key} is not a {name}: use " + (f"one of {valid}" if valid else "an image count"))
+            size = key is None or (isinstance(key, int) and not isinstance(key, bool) and key > 0)  # null: all images
+            if (key not in valid) if valid is not None else not size:
+                raise ConfigError(f"{where}.{key if valid else repr(key)} is not a {name}: use "
+                                  + (f"one of {valid}" if valid else "an image count, unquoted, or null (all)"))
             check(inner, f"{where}.{key}", depth + 1)
 
-    check(cost.get("estimate_s") or {}, "cost.estimate_s", 0)
+    check({} if cost.get("estimate_s") is None else cost["estimate_s"], "cost.estimate_s", 0)
     return cost
 
 
