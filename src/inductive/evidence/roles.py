@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -27,14 +26,14 @@ KEYS = ("conv_type", "conv_filters", *GEOMETRY, "head", "hidden_units")  # the m
 def _value(value: Any) -> Any:
     """A config value as the runs table holds it (lists as JSON text, ints as floats where a column has gaps)
     turned back into a plain, hashable value: [32, 64] -> (32, 64), 2.0 -> 2, NaN or NA -> None."""
-    if value is pd.NA:
-        return None
     if isinstance(value, str) and value.startswith("["):
         value = json.loads(value)
     if isinstance(value, (list, tuple)):
         return tuple(_value(v) for v in value)
+    if value is None or pd.isna(value):  # NaN of any float type, pandas NA
+        return None
     if isinstance(value, float):
-        return None if math.isnan(value) else int(value) if value.is_integer() else value
+        return int(value) if value.is_integer() else value
     return value
 
 
