@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from inductive.study import spec, store
+from inductive.study import runner, spec, store
 from inductive.training.record import find_run_dirs
 from inductive.training.record_schema import read_summary
 
@@ -62,9 +62,8 @@ def kept_times(study: spec.Study) -> pd.DataFrame:
 
 
 def registered(study: spec.Study, row: pd.Series) -> float | None:
-    by_size = ((study.cost.get("estimate_s") or {}).get(row["dataset"]) or {}).get(int(row["train_size"])) or {}
-    value = by_size.get(row["model"]) if isinstance(by_size, dict) else None
-    return float(value) if isinstance(value, (int, float)) else None
+    size = None if pd.isna(row["train_size"]) else int(row["train_size"])
+    return runner.registered_estimate(study, row["dataset"], size, row["model"])
 
 
 def floors(jobs: pd.DataFrame) -> pd.Series:

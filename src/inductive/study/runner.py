@@ -39,6 +39,13 @@ def check_overrides(overrides: list[str], study: Study, dataset: str | None) -> 
                               f"datasets: add --dataset DATASET (one of {study.datasets})")
 
 
+def registered_estimate(study: Study, dataset: str, train_size: int | None, model: str) -> float | None:
+    """The seconds the study file registers for a job (cost.estimate_s[dataset][size][model]; `spec` checked its
+    shape), else None."""
+    value = (((study.cost.get("estimate_s") or {}).get(dataset) or {}).get(train_size) or {}).get(model)
+    return None if value is None else float(value)
+
+
 def estimates(study: Study, found: list[store.JobState]) -> dict[Job, float | None]:
     """Seconds per job: the median measured time of this study's done jobs alike (dataset, model, size), else the
     estimate registered in the file (cost.estimate_s[dataset][size][model]), else None (no estimate)."""
@@ -46,16 +53,13 @@ def estimates(study: Study, found: list[store.JobState]) -> dict[Job, float | No
     for s in found:
         if s.state == "done" and s.seconds is not None:
             measured[(s.job.dataset, s.job.model, s.job.train_size)].append(s.seconds)
-    registered = study.cost.get("estimate_s") or {}
     out = {}
     for s in found:
         alike = measured.get((s.job.dataset, s.job.model, s.job.train_size))
         if alike:
             out[s.job] = statistics.median(alike)
             continue
-        by_size = (registered.get(s.job.dataset) or {}).get(s.job.train_size) or {}
-        value = by_size.get(s.job.model) if isinstance(by_size, dict) else None
-        out[s.job] = float(value) if isinstance(value, (int, float)) else None
+        out[s.job] = registered_estimate(study, s.job.dataset, s.job.train_size, s.job.model)
     return out
 
 
