@@ -2,7 +2,9 @@
 training-set size, and where a job's time goes outside training.
 
 Never trains. Each done job's wall time comes from its kept tables (`results/.../kept/`, committed, so every job
-counts on any machine: `time_total_s` of its runs.csv). Where its run folder is still there
+counts on any machine: `time_total_s` of its runs.csv), and is summed per dataset, size and the CPU that ran it
+(runs.csv's `cpu`; "not recorded" for jobs kept before 2026-12-08): a study's sessions can land on different
+machines, and a sum across them would time none of them. Where its run folder is still there
 (`outputs/studies/NAME/...`; `runs=DIR` for another output root), the job is also split into parts, from its own
 records:
 - `epochs_s`: the epochs' wall time as Keras ran them (training and the validation pass; history.csv epoch_time_s);
@@ -15,7 +17,7 @@ A job resumed after a cut is listed but not split: its records time only the las
 so the sums under-count it; such jobs are named). The shares and the ratio to the floor are over the jobs split.
 The registered estimate is the study file's `cost.estimate_s` for each finished job; a miss is (measured -
 estimate) / estimate. The floor is the jobs' FLOPs at this machine's measured matrix-multiply peak in the jobs'
-precision (`evidence.py`'s count: training 3x forward, validation, eval-mode train sample, test, shifted test).
+precision, for the jobs that ran on this machine's CPU (`evidence.py`'s count: training 3x forward, validation, eval-mode train sample, test, shifted test).
 
     python benchmarks/study_cost.py NAME [runs=outputs/studies/NAME] [floor=true]
 
@@ -30,10 +32,12 @@ from pathlib import Path
 import pandas as pd
 
 from inductive.study import runner, spec, store
+from inductive.training.precision import cpu_name
 from inductive.training.record import find_run_dirs
 from inductive.training.record_schema import read_summary
 
 PARTS = ("load_s", "epochs_s", "callbacks_s", "after_s")
+NOT_RECORDED = "not recorded"
 
 
 def job_times(run_dir: Path) -> dict | None:
@@ -48,17 +52,24 @@ def job_times(run_dir: Path) -> dict | None:
                 "seed": summary.seed, "precision": summary.device.precision, "epochs": len(history),
                 "resumed": True, "run_dir": run_dir}
     return {"resumed": False, "dataset": summary.dataset, "train_size": summary.data.train_size, "model": summary.model,
-            "seed": summary.seed, "precision": summary.device.precision, "epochs": len(history),
+            "seed": summary.seed, "precision": summary.device.precision, "cpu": summary.device.cpu,
+            "epochs": len(history),
             "total_s": time["total_s"], "load_s": time["load_s"], "epochs_s": epochs,
             "callbacks_s": time["train_s"] - epochs, "after_s": time["total_s"] - time["train_s"] - time["load_s"],
             "run_dir": run_dir}
 
 
 def kept_times(study: spec.Study) -> pd.DataFrame:
-    """Every done job with its wall time as its kept runs.csv records it."""
-    rows = [{"dataset": s.job.dataset, "train_size": s.job.train_size, "model": s.job.model, "seed": s.job.seed,
-             "wall_s": s.seconds} for s in store.states(study, store.Place.of(study)) if s.state == "done"]
-    return pd.DataFrame(rows, columns=["dataset", "train_size", "model", "seed", "wall_s"])
+    """Every done job with its wall time, and the CPU that ran it, as its kept runs.csv records them."""
+    place, rows = store.Place.of(study), []
+    for state in store.states(study, place):
+        if state.state == "done":
+            job = state.job
+            runs = pd.read_csv(place.kept_dir(job) / "runs.csv", usecols=lambda c: c == "cpu")
+            cpu = runs["cpu"].iloc[0] if "cpu" in runs and runs["cpu"].notna().any() else NOT_RECORDED
+            rows.append({"dataset": job.dataset, "train_size": job.train_size, "cpu": cpu, "model": job.model,
+                         "seed": job.seed, "wall_s": state.seconds})
+    return pd.DataFrame(rows, columns=["dataset", "train_size", "cpu", "model", "seed", "wall_s"])
 
 
 def registered(study: spec.Study, row: pd.Series) -> float | None:
@@ -78,7 +89,8 @@ def floors(jobs: pd.DataFrame) -> pd.Series:
 
     policy = jobs["precision"].mode().iloc[0]
     peak = matmul_peak_gflops(tf.bfloat16 if "bfloat16" in policy else tf.float32) * 1e9
-    work = [job_work(d) for d in jobs["run_dir"]]  # None for a diverged job: its work is not counted
+    here = jobs["cpu"] == cpu_name()  # the peak is this machine's: a job another CPU ran has no floor here
+    work = [job_work(d) if mine else None for d, mine in zip(jobs["run_dir"], here)]  # None: diverged, or not here
     return pd.Series([sum(v for k, v in w.items() if k not in ("job", "model", "precision", "time_s")) / peak
                       if w else float("nan") for w in work], index=jobs.index)
 
@@ -103,20 +115,22 @@ def main(argv: list[str]) -> int:
     jobs = jobs[~jobs["resumed"].astype(bool)] if not jobs.empty else jobs
     if not jobs.empty and options.get("floor", "true") == "true":
         jobs["floor_s"] = floors(jobs)
-    cells = kept.groupby(["dataset", "train_size"])
+    cells = kept.groupby(["dataset", "train_size", "cpu"])
     table = cells[["wall_s", "estimate_s"]].sum(min_count=1)
     table.insert(0, "jobs", cells.size())
     table["miss"] = (table["wall_s"] - table["estimate_s"]) / table["estimate_s"]
     if not jobs.empty:
-        split = jobs.groupby(["dataset", "train_size"])
+        jobs["cpu"] = jobs["cpu"].fillna(NOT_RECORDED)
+        split = jobs.groupby(["dataset", "train_size", "cpu"])
         parts = split[["total_s", *PARTS, *(["floor_s"] if "floor_s" in jobs else [])]].sum(min_count=1)
         table["split"] = split.size()
         for part in ("callbacks_s", "after_s"):
             table[part.replace("_s", "_share")] = parts[part] / parts["total_s"]
         if "floor_s" in parts:
             table["over_floor"] = parts["total_s"] / parts["floor_s"]
-    print(f"{name}: kept jobs' wall time summed per dataset and size (seconds as the jobs ran); shares and ratio "
-          f"to the floor over the `split` jobs whose run folders are under {runs}")
+    print(f"{name}: kept jobs' wall time summed per dataset, size and CPU (seconds as the jobs ran); shares and "
+          f"ratio to the floor over the `split` jobs whose run folders are under {runs} (floor: jobs on this "
+          f"machine's CPU, {cpu_name()})")
     print(table.to_string(float_format=lambda v: f"{v:.3g}"))
     if not resumed.empty:
         print("\nnot timed whole (resumed after a cut, so their times cover the last process only): "

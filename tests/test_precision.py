@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from inductive.training.precision import choose, cpu_bf16_flags
+from inductive.training.precision import choose, cpu_bf16_flags, cpu_name
 
 pytestmark = pytest.mark.tensorflow
 
@@ -23,6 +23,15 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path: Path):
     info.write_text("processor : 0\nflags : fpu sse2 avx512f avx512_bf16 amx_tile\n")
     assert cpu_bf16_flags(info) == ["avx512_bf16"]
     assert cpu_bf16_flags(tmp_path / "missing") == []
+
+
+def test_the_cpu_a_run_records_names_the_model_and_its_native_bfloat16(tmp_path: Path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 avx2\n")
+    assert cpu_name(info) == "AMD EPYC 7B13 (no native bfloat16)"
+    info.write_text("model name : Intel(R) Xeon(R) Processor\nflags : avx512f avx512_bf16 amx_bf16\n")
+    assert cpu_name(info) == "Intel(R) Xeon(R) Processor (amx_bf16, avx512_bf16)"
+    assert cpu_name(tmp_path / "missing") is None
 
 
 def test_the_model_prepare_builds_computes_in_the_asked_precision(composed):

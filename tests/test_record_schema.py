@@ -84,6 +84,17 @@ def test_a_whole_record_passes_and_keeps_its_order():
     assert objective(summary, "best.val_accuracy") == 0.9 and objective(summary, "test.accuracy") == 0.89
 
 
+def test_the_runs_table_says_which_cpu_ran_a_run_and_whether_it_was_resumed():
+    """A long study's seeds can run on different machines and be cut and resumed: its cost benchmark times a run
+    by the CPU it ran on and skips resumed runs, whose times cover the last process only."""
+    history = pd.DataFrame({"epoch": [1, 2], "loss": [0.5, 0.4], "val_loss": [0.6, 0.5]})
+    cpu = "AMD EPYC 7B13 (no native bfloat16)"
+    row = run_row("s/0", summary_of(whole_record(device={"device": "CPU", "cpu": cpu}, resumed=True)), history, [])
+    assert row["cpu"] == cpu and row["resumed"] is True
+    row = run_row("s/0", summary_of(whole_record()), history, [])  # recorded before either was written
+    assert row["cpu"] is None and row["resumed"] is None
+
+
 def read_or_refuse(raw) -> None:
     """A record every reader can use, or one ValueError line: never a crash in a reader."""
     try:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import compose_config, lazy, run_cli as cli, tiny_overrides
-from inductive.training import record
+from inductive.training import precision, record
 
 keras = lazy("keras")
 training = lazy("inductive.training.train")
@@ -34,7 +34,7 @@ def test_a_short_run_writes_a_complete_record(tiny_npz, tmp_path, model):
     assert on_disk["params"]["trainable"] == sum(layer["trainable"] for layer in on_disk["params"]["layers"])
     assert on_disk["config"]["model"]["name"] == model and on_disk["data"]["train_size"] == 500
     assert 0 <= on_disk["test"]["accuracy"] <= 1 and on_disk["time"]["total_s"] > 0
-    assert on_disk["device"]["device"] in ("CPU", "GPU")
+    assert on_disk["device"]["device"] in ("CPU", "GPU") and on_disk["device"]["cpu"] == precision.cpu_name()
     assert on_disk["stop"] == {"rule": "epochs", "reason": "epochs", "epoch": 3}
     assert 0 <= history.train_eval_accuracy.iloc[-1] <= 1
     assert "Total params" in (tmp_path / "run" / record.MODEL_TXT).read_text()

@@ -113,7 +113,8 @@ def run_row(rid: str, summary: Summary, history: pd.DataFrame, notes: list[str])
         "epochs_run": len(history), "stop_rule": stop.rule, "stop_reason": stop.reason,
         "params_trainable": params.trainable, "params_non_trainable": params.non_trainable,
         "params_total": params.total, "params_target": params.target,
-        "precision": summary.device.precision, "device": summary.device.device,
+        "precision": summary.device.precision, "device": summary.device.device, "cpu": summary.device.cpu,
+        "resumed": summary.resumed,
         "learning_rate_rule": "tuned" if summary.tuned else summary.learning_rate,
     }
     row |= _at("final", summary.final) | _at("best", summary.best)

@@ -14,14 +14,32 @@ PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 
 
-def cpu_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
-    """The native-bfloat16 instruction sets this CPU reports (Linux; empty where unknown)."""
+def _cpuinfo_field(name: str, cpuinfo: Path) -> str | None:
+    """The first `name : value` line of /proc/cpuinfo (Linux; None where unknown)."""
     try:
         text = cpuinfo.read_text()
     except OSError:
-        return []
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+        return None
+    return next((line.split(":", 1)[1].strip() for line in text.splitlines()
+                 if line.split(":", 1)[0].strip() == name and ":" in line), None)
+
+
+def cpu_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
+    """The native-bfloat16 instruction sets this CPU reports (Linux; empty where unknown)."""
+    flags = (_cpuinfo_field("flags", cpuinfo) or "").split()
     return [flag for flag in BF16_CPU_FLAGS if flag in flags]
+
+
+def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
+    """The CPU's model name and its native-bfloat16 sets, e.g. `Intel(R) Xeon(R) Processor (amx_bf16, avx512_bf16)`.
+
+    Recorded with each run because a run's time, and under `precision: auto` its policy, depend on the CPU, and
+    the machines lent to a long study can change between sessions (the data-size study's did)."""
+    model = _cpuinfo_field("model name", cpuinfo)
+    if model is None:
+        return None
+    flags = cpu_bf16_flags(cpuinfo)
+    return f"{model} ({', '.join(flags)})" if flags else f"{model} (no native bfloat16)"
 
 
 def choose(setting: str, gpu_capabilities: list[tuple[int, int]], cpu_flags: list[str]) -> tuple[str, str]:

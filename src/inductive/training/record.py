@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from inductive.training import precision
 from inductive.training.metric_names import metrics_at
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def device_info() -> dict[str, Any]:
 
     gpus = tf.config.list_physical_devices("GPU")
     details = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
-    return {"device": "GPU" if gpus else "CPU", "gpus": details, "cpu_count": os.cpu_count(),
+    return {"device": "GPU" if gpus else "CPU", "gpus": details, "cpu": precision.cpu_name(), "cpu_count": os.cpu_count(),
             "platform": platform.platform(), "python": platform.python_version(),
             "tensorflow": tf.__version__, "keras": keras.__version__}
 

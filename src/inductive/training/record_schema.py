@@ -2,8 +2,7 @@
 (pydantic, strict: `seed: "abc"`, `final.epoch: "last"`, a nameless layer are refused; unknown keys kept),
 history.csv and shift.csv row by row, a kept tables folder (`python -m inductive.tables`) cell by cell. What does
 not fit makes its run `incomplete` with the reason, or its rows left out with a note: one bad run never stops a
-command that reads many. No reader indexes a raw record: they read a `Summary`'s fields.
-"""
+command that reads many. No reader indexes a raw record: they read a `Summary`'s fields."""
 
 from __future__ import annotations
 
@@ -86,6 +85,7 @@ class Data(Section):
 
 class Device(Section):
     device: str | None = None
+    cpu: str | None = None
     precision: str | None = None
 
 
