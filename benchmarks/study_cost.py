@@ -109,10 +109,11 @@ def main(argv: list[str]) -> int:
     kept["estimate_s"] = kept.apply(lambda row: registered(study, row), axis=1)
     keys = ["dataset", "train_size", "model", "seed"]
     done = {tuple(row) for row in kept[keys].itertuples(index=False)}
-    jobs = pd.DataFrame([t for d in find_run_dirs([runs]) if (t := job_times(d))
-                         and (t["dataset"], t["train_size"], t["model"], t["seed"]) in done])  # this study's only
-    resumed = jobs[jobs["resumed"].astype(bool)] if not jobs.empty else jobs
-    jobs = jobs[~jobs["resumed"].astype(bool)] if not jobs.empty else jobs
+    run_dirs = find_run_dirs([runs]) if runs.is_dir() else []  # none on a machine the study has not run on
+    jobs = pd.DataFrame([t for d in run_dirs if (t := job_times(d))
+                         and (t["dataset"], t["train_size"], t["model"], t["seed"]) in done],  # this study's only
+                        columns=[*keys, "resumed", "precision", "cpu", "epochs", "total_s", *PARTS, "run_dir"])
+    resumed, jobs = jobs[jobs["resumed"].eq(True)], jobs[jobs["resumed"].eq(False)]
     if not jobs.empty and options.get("floor", "true") == "true":
         jobs["floor_s"] = floors(jobs)
     cells = kept.groupby(["dataset", "train_size", "cpu"])
