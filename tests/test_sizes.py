@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inductive.evidence import figures, sizes, stats
+from inductive.evidence import size_figures, sizes, stats
 from inductive.evidence.claims import judge_all
 from inductive.evidence.tables import Tables, collect
 
@@ -99,7 +99,21 @@ def test_size_verdicts_give_one_row_per_claim_dataset_and_size(judged_at_sizes, 
     assert len(effects) == len(verdicts) and (effects["low"] <= effects["mean"]).all()
     dense_gap = effects[effects["claim"].str.startswith("3.") & (effects["measure"] == "gap at stop")]
     assert dense_gap["mean"].diff().dropna().round(6).eq(0.01).all() and len(dense_gap) == 3  # each size its own
-    assert figures.effect_vs_size(effects, "effect against size", tmp_path / "effect_vs_size")[0].stat().st_size > 0
+    assert size_figures.effect_vs_size(effects, "effect against size", tmp_path / "effect_vs_size")[0].stat().st_size > 0
+
+
+def test_the_reasons_of_a_dataset_name_each_size_they_come_from(one_size, judged_at_sizes):
+    """A size study's reasons repeat the same pairs once per size: unlabelled, a reader cannot tell 1,000 images
+    from 16,000. Each size's reasons come under its condition and verdict; a dataset at one size reads as before."""
+    tables, found = judged_at_sizes
+    for f in found:
+        if f.spec.number in PER_CONDITION:
+            reason = f.reason("fashion_mnist")
+            starts = [reason.index(f"[{c}: {f.by_condition[('fashion_mnist', c)].verdict}] ")
+                      for c in ("F1k", "F4k", "F16k")]
+            assert starts == sorted(starts) and starts[0] == 0
+    single = judge_all(at_sizes(one_size, sizes_run=(1000,)), ["fashion_mnist"])
+    assert all(f.reason("fashion_mnist") == f.cells["fashion_mnist"].reason for f in single)
 
 
 def gap_runs(slope: float = -0.5, seeds: int = 8, noise: float = 0.05) -> pd.DataFrame:
@@ -147,7 +161,7 @@ def test_a_model_skipped_at_the_largest_size_leaves_its_claim_undecided_there_on
     assert set(effects.loc[effects["claim"].str.startswith("8."), "train_size"]) == {1000, 4000}
     slopes = sizes.gap_slopes(tables.runs).set_index("model")
     assert slopes.loc["local", "sizes"] == "1,000 / 4,000" and slopes.loc["dense", "sizes"] == "1,000 / 4,000 / 16,000"
-    drawn = figures.effect_vs_size(effects, "effect against size", tmp_path / "effect_vs_size")
+    drawn = size_figures.effect_vs_size(effects, "effect against size", tmp_path / "effect_vs_size")
     svg = next(p for p in drawn if p.suffix == ".svg").read_text()  # matplotlib names each text in a comment
     assert svg.count("<!-- 16,000 -->") == 4 and svg.count("<!-- not judged -->") == 1  # every panel spans every size
     from inductive.study.reading import answer_by_size
@@ -156,3 +170,22 @@ def test_a_model_skipped_at_the_largest_size_leaves_its_claim_undecided_there_on
     control = next(line for line in "\n".join(lines).splitlines() if line.startswith("| 8."))
     assert control.endswith("| not judged |") and control.count("**") == 4 and "| Fashion-MNIST |" in control
     assert "![gap_vs_size](gap_vs_size.png)" in lines and (tmp_path / "gap_vs_size.svg").exists()
+
+
+def test_the_effect_line_joins_only_one_comparison_and_measure_across_sizes(monkeypatch):
+    """The headline effect of a claim can change comparison from one size to the next (data_size's claim 5 on
+    Fashion-MNIST: deep_gap - deep_flatten at 1,000 and 3,000 images, gap - dense at 9,000). A line from one to the
+    other would draw a change of comparison as a change with data, so only the two like points are joined."""
+    row = {"claim": "5. Pooling", "dataset": "fashion_mnist", "measure": "kept correct, 1-3 px", "span_low": None,
+           "span_high": None, "unit": "fraction"}
+    effects = pd.DataFrame([row | {"train_size": n, "comparison": pair, "mean": mean, "low": mean - 0.03,
+                                   "high": mean + 0.03, "verdict": verdict}
+                            for n, pair, mean, verdict in ((1000, "deep_gap - deep_flatten", -0.01, "inconclusive"),
+                                                           (3000, "deep_gap - deep_flatten", 0.02, "inconclusive"),
+                                                           (9000, "gap - dense", 0.21, "supported"))])
+    drawn = []
+    monkeypatch.setattr(size_figures, "save_figure", lambda fig, stem: drawn.append(fig) or [])
+    size_figures.effect_vs_size(effects, "effect against size", "unused")
+    joins = [line.get_xydata() for line in drawn[0].axes[0].lines  # not the dashed zero line
+             if len(line.get_xydata()) == 2 and line.get_linestyle() == "-"]
+    assert len(joins) == 1 and list(joins[0][:, 1]) == [-0.01, 0.02]

@@ -89,7 +89,7 @@ def reasons(findings: list[Finding], datasets: list[str]) -> list[str]:
             cell = f.cells[d]
             if cell.verdict != "not run" and cell.reason:
                 label = f.spec.number if f.spec.lecture else f"control {f.spec.number}"
-                lines.append(f"- **{label}, {DATASET_NAMES.get(d, d)}**: {cell.reason}")
+                lines.append(f"- **{label}, {DATASET_NAMES.get(d, d)}**: {f.reason(d)}")
     return lines
 
 
@@ -123,7 +123,8 @@ def claim_section(finding: Finding, drawn: list[Path], datasets: list[str]) -> l
     lines = [heading, "", f"> {spec.quote}", "", spec.method, ""]
     for d in datasets:
         cell = finding.cells[d]
-        lines.append(f"- **{DATASET_NAMES.get(d, d)}: {cell.verdict}**" + (f". {cell.reason}" if cell.reason else ""))
+        reason = f". {finding.reason(d)}" if cell.reason else ""
+        lines.append(f"- **{DATASET_NAMES.get(d, d)}: {cell.verdict}**{reason}")
     lines += ["", *[f"![{p.stem}]({p.name})" for p in drawn if p.suffix == ".png"], ""]
     return lines + [f"- {note}" for note in finding.notes]
 
@@ -148,6 +149,11 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
     counts = ", ".join([*(f"{n} {s}" for s, n in runs["status"].value_counts().items()),
                         *([f"{len(tables.not_started)} never started"] if tables.not_started else [])])
     verdicts = markdown_table(summary_table(findings, datasets))
+    if any(len(f.conditions(d)) > 1 for f in findings for d in datasets):  # a size study: several per dataset
+        verdicts += ("\n\nEach cell combines the claim's verdicts over the dataset's conditions as a condition "
+                     "combines its pairs (the verdict they share; supported or contradicted beside only negligible "
+                     "ones; anything beside an inconclusive is inconclusive), with the effect it rests on; the "
+                     "verdict and effect at each condition are below.")
     lines = [f"# {title}", "",
              *([note.strip(), ""] if note.strip() else []),
              *(exploratory_label() if exploratory else []),

@@ -70,7 +70,7 @@ def answer_by_size(stamp: str):
     """The per-size answer: verdicts at each size, the effect-versus-size figure, and the gap against size (figure,
     log-log) with its slopes."""
     def answer(tables, findings, out: Path) -> list[str]:
-        from inductive.evidence import figures, sizes
+        from inductive.evidence import size_figures, sizes
         from inductive.evidence.report import markdown_table
 
         verdicts = sizes.size_verdicts(findings, tables.runs)
@@ -87,11 +87,13 @@ def answer_by_size(stamp: str):
             wide.columns = [f"{int(c):,} images" for c in wide.columns]
             lines += [markdown_table(wide.reset_index()), ""]
         if not effects.empty:
-            drawn = figures.effect_vs_size(effects, f"Deciding effect against training-set size{stamp}",
+            drawn = size_figures.effect_vs_size(effects, f"Deciding effect against training-set size{stamp}",
                                            out / "effect_vs_size")
             lines += [f"![{p.stem}]({p.name})" for p in drawn if p.suffix == ".png"] + [""]
+            lines += ["Each point is the effect its size's verdict rests on, the marker naming its comparison and "
+                      "measure; a line joins two sizes only where it is the same one at both.", ""]
         if not slopes.empty:
-            drawn = figures.gap_vs_size(tables.runs, f"Generalization gap against training-set size{stamp}",
+            drawn = size_figures.gap_vs_size(tables.runs, f"Generalization gap against training-set size{stamp}",
                                         out / "gap_vs_size")
             lines += ["Generalization gap (eval-mode train accuracy at stop - test accuracy) against training-set "
                       "size, per model: the log-log slope per seed, its mean and 95% t interval over seeds "

@@ -70,6 +70,17 @@ class Finding:
     # (dataset, condition) -> that condition's own cell; the dataset's cell combines them (empty: not judged so)
     by_condition: dict[tuple[str, str], Cell] = field(default_factory=dict)
 
+    def reason(self, dataset: str) -> str:
+        """Why the dataset's cell says what it says; where it combines several conditions (a size study's sizes),
+        each condition's reasons under its name and verdict, since the same pairs recur once per condition."""
+        parts = [(condition, cell) for (d, condition), cell in self.by_condition.items() if d == dataset]
+        if len(parts) < 2:
+            return self.cells[dataset].reason
+        return " ".join(f"[{condition}: {cell.verdict}] {cell.reason}" for condition, cell in parts if cell.reason)
+
+    def conditions(self, dataset: str) -> list[str]:
+        return [condition for d, condition in self.by_condition if d == dataset]
+
 
 @dataclass(frozen=True)
 class ClaimSpec:
