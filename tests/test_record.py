@@ -47,6 +47,19 @@ def test_a_study_gives_of_record_only_the_claims_and_sizes_its_record_names():
     assert record.of_record([read(sized, verdicts("sized", claims=(9,)))]).empty
 
 
+def test_a_claim_of_record_at_a_size_its_study_read_but_did_not_judge_says_not_judged():
+    """data_size gives control 8 of record at 3,000 and 9,000 images but skips local at 9,000: the README's
+    9,000-image table must say so, not leave the claim out as if it were never registered there."""
+    study = spec.load("data_size")
+    judged = pd.DataFrame([[n, f"{n}. claim {n}", "fashion_mnist", size, "supported", "an effect"]
+                           for n in (3, 5, 7, 8) for size in (1000, 3000, 9000) if not (n == 8 and size == 9000)],
+                          columns=COLUMNS)
+    out = record.of_record([read(study, judged)]).set_index(["number", "train_size"])
+    assert out.loc[(8, 9000), "verdict"] == "not judged" and out.loc[(8, 9000), "effect"] == "(data size)"
+    assert out.loc[(8, 3000), "verdict"] == "supported" and 1000 not in out.index.get_level_values("train_size")
+    assert (out.drop(index=(8, 9000))["verdict"] == "supported").all()
+
+
 @pytest.mark.slow  # writes a whole report or study read: the end-to-end tier
 def test_the_reference_readme_states_the_committed_verdicts_of_record(tmp_path):
     """Over results/reference: the replication's verdicts for claims 1-8, the matched study's for control 9."""
@@ -77,7 +90,8 @@ def test_a_study_over_several_sizes_is_of_record_at_the_sizes_its_record_names()
     by_size = pd.concat([verdicts("small", claims=(3,)), verdicts("large", claims=(3,)).assign(train_size=float(middle))])
     reads = [read(replication, verdicts("replicated", claims=(3,))), read(sizes, by_size)]
     out = record.of_record(reads).set_index("train_size")["effect"].to_dict()
-    assert out == {1000: "(replication) replicated effect", middle: "(data size) large effect"}
+    largest = sizes.train_sizes[-1]  # of record there too, and read, but these verdicts stop at the middle size
+    assert out == {1000: "(replication) replicated effect", middle: "(data size) large effect", largest: "(data size)"}
     tables = record.record_tables(reads)
     assert "At 1,000 training images:" in tables and f"At {middle:,} training images:" in tables
 

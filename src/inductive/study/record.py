@@ -34,6 +34,7 @@ from inductive.study.spec import Study
 
 PLACEHOLDER = re.compile(r"<!-- (record|by size|studies|claims ([A-Za-z0-9_.-]+)) -->")
 STUDY_MARK = re.compile(r"\([^)]*\)")  # "(replication)": how `of_record` marks the study a verdict is from
+NOT_JUDGED = "not judged"
 
 
 @dataclass
@@ -152,6 +153,14 @@ def of_record(reads: list[Read]) -> pd.DataFrame:
                               f"configs/study/{names[1]}.yaml (or narrow one's `record`)")
         study, row = left[0]
         rows.append(row.to_dict() | {"effect": f"({label(study)}) {row['effect']}"})
+    for r in reads:  # judged at some of its sizes of record but not at this one (data_size skips local at 9,000)
+        judged = r.verdicts.groupby(["number", "dataset", "claim"], sort=False).groups if not r.verdicts.empty else {}
+        for number, dataset, claim in judged:
+            for size in sorted(set(sizes_of_record(r.study)) & set(r.study.train_sizes) - {None}):
+                if number in r.study.record.claims and (number, dataset, size) not in offers:
+                    offers[number, dataset, size] = []
+                    rows.append({"number": number, "claim": claim, "dataset": dataset, "train_size": size,
+                                 "verdict": NOT_JUDGED, "effect": f"({label(r.study)})"})
     return pd.DataFrame(rows, columns=["number", "claim", "dataset", "train_size", "verdict", "effect"])
 
 
@@ -214,7 +223,7 @@ def said(r: Read, number: int, dataset: str, size: int | None) -> str:
     if dataset not in r.whole:
         return f"{progress(r, dataset, size)} ({label(r.study)})"
     found = _at(r.verdicts, number, dataset, size)
-    verdict = f"**{found['verdict'].iloc[0]}**" if not found.empty else "not judged"
+    verdict = f"**{found['verdict'].iloc[0]}**" if not found.empty else NOT_JUDGED
     return f"{verdict} ({label(r.study)})"
 
 
@@ -222,6 +231,7 @@ def size_cell(reads: list[Read], record: pd.DataFrame, number: int, dataset: str
     """The verdict of record (or, until there is one, what each study registered to give it says), then each check:
     a study that decides the claim at this size without giving it of record here (data_size at 1,000 images)."""
     given = _at(record, number, dataset, size)
+    given = given[given["verdict"] != NOT_JUDGED]  # said() names it, as for a study that is no verdict of record
     parts = [f"**{row.verdict}** {STUDY_MARK.match(row.effect).group(0)}" for row in given.itertuples()]
     for r in reads:
         study = r.study
