@@ -189,3 +189,12 @@ def test_the_effect_line_joins_only_one_comparison_and_measure_across_sizes(monk
     joins = [line.get_xydata() for line in drawn[0].axes[0].lines  # not the dashed zero line
              if len(line.get_xydata()) == 2 and line.get_linestyle() == "-"]
     assert len(joins) == 1 and list(joins[0][:, 1]) == [-0.01, 0.02]
+
+
+def test_the_gap_axis_labels_every_tick_within_a_decade(tmp_path):
+    """A size study's gaps often span less than a decade (Fashion-MNIST's: 0.06-0.2), where 1-2-5 labels leave a
+    slide with one or two numbers on its y axis; within a decade every tick is labelled."""
+    dense = gap_runs().query("model == 'dense'")  # 0.024-0.095
+    drawn = size_figures.gap_vs_size(dense, "gap against size", tmp_path / "gap_vs_size")
+    svg = next(p for p in drawn if p.suffix == ".svg").read_text()  # matplotlib names each text in a comment
+    assert all(f"<!-- {v} -->" in svg for v in ("0.03", "0.04", "0.06", "0.07"))

@@ -115,8 +115,10 @@ def gap_vs_size(runs: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
                 means = means[means > 0]
                 ax.plot(means.index, means.values, "o-", color=model_color(model), label=model_label(model))
             ax.set_yscale("log")
+            low, high = ax.get_ylim()
+            shown = "123456789" if high / low < 10 else "125"  # within a decade, every tick: 0.06, 0.07, 0.08 ...
             for axis_ticks in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
-                axis_ticks(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "125" else "")  # 0.02, not 2 x 10^-2
+                axis_ticks(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in shown else "")  # 0.02, not 2 x 10^-2
             _size_axis(ax, part["train_size"])
             dropped = int((part["test_gap"] <= 0).sum())
             ax.set_xlabel("training images (log scale)" + (f"; {dropped} run(s) with gap <= 0 not drawn"
