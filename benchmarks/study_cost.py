@@ -17,7 +17,8 @@ A job resumed after a cut is listed but not split: its records time only the las
 so the sums under-count it; such jobs are named). The shares and the ratio to the floor are over the jobs split.
 The registered estimate is the study file's `cost.estimate_s` for each finished job; a miss is (measured -
 estimate) / estimate. The floor is the jobs' FLOPs at this machine's measured matrix-multiply peak in the jobs'
-precision, for the jobs that ran on this machine's CPU (`evidence.py`'s count: training 3x forward, validation, eval-mode train sample, test, shifted test).
+precision, for the jobs that ran on this machine's CPU (`evidence.py`'s count: training 3x forward, validation,
+eval-mode train sample, test, shifted test).
 
     python benchmarks/study_cost.py NAME [runs=outputs/studies/NAME] [floor=true]
 

@@ -99,7 +99,8 @@ def test_size_verdicts_give_one_row_per_claim_dataset_and_size(judged_at_sizes, 
     assert len(effects) == len(verdicts) and (effects["low"] <= effects["mean"]).all()
     dense_gap = effects[effects["claim"].str.startswith("3.") & (effects["measure"] == "gap at stop")]
     assert dense_gap["mean"].diff().dropna().round(6).eq(0.01).all() and len(dense_gap) == 3  # each size its own
-    assert size_figures.effect_vs_size(effects, "effect against size", tmp_path / "effect_vs_size")[0].stat().st_size > 0
+    drawn = size_figures.effect_vs_size(effects, "effect against size", tmp_path / "effect_vs_size")
+    assert drawn[0].stat().st_size > 0
 
 
 def test_the_reasons_of_a_dataset_name_each_size_they_come_from(one_size, judged_at_sizes):
