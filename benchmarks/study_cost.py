@@ -60,17 +60,27 @@ def job_times(run_dir: Path) -> dict | None:
             "run_dir": run_dir}
 
 
+def kept_record(kept_dir: Path) -> tuple[str, bool]:
+    """The CPU that ran a kept job and whether it was resumed (its time then covers the last process only), as its
+    runs.csv records them: "not recorded" and False for jobs kept before runs recorded either."""
+    try:
+        runs = pd.read_csv(kept_dir / "runs.csv", usecols=lambda c: c in ("cpu", "resumed"))
+    except (OSError, ValueError):
+        return NOT_RECORDED, False
+    cpu = runs["cpu"].dropna() if "cpu" in runs else pd.Series(dtype=object)
+    return (cpu.iloc[0] if len(cpu) else NOT_RECORDED), bool("resumed" in runs and runs["resumed"].eq(True).any())
+
+
 def kept_times(study: spec.Study) -> pd.DataFrame:
-    """Every done job with its wall time, and the CPU that ran it, as its kept runs.csv records them."""
+    """Every done job with its wall time, the CPU that ran it and whether it was resumed, from its kept runs.csv."""
     place, rows = store.Place.of(study), []
     for state in store.states(study, place):
         if state.state == "done":
             job = state.job
-            runs = pd.read_csv(place.kept_dir(job) / "runs.csv", usecols=lambda c: c == "cpu")
-            cpu = runs["cpu"].iloc[0] if "cpu" in runs and runs["cpu"].notna().any() else NOT_RECORDED
+            cpu, resumed = kept_record(place.kept_dir(job))
             rows.append({"dataset": job.dataset, "train_size": job.train_size, "cpu": cpu, "model": job.model,
-                         "seed": job.seed, "wall_s": state.seconds})
-    return pd.DataFrame(rows, columns=["dataset", "train_size", "cpu", "model", "seed", "wall_s"])
+                         "seed": job.seed, "wall_s": state.seconds, "resumed": resumed})
+    return pd.DataFrame(rows, columns=["dataset", "train_size", "cpu", "model", "seed", "wall_s", "resumed"])
 
 
 def registered(study: spec.Study, row: pd.Series) -> float | None:
@@ -80,6 +90,10 @@ def registered(study: spec.Study, row: pd.Series) -> float | None:
 
 def floors(jobs: pd.DataFrame) -> pd.Series:
     """Each job's compute floor in seconds (imports TensorFlow: the models are built to count their FLOPs)."""
+    mine = cpu_name()  # the peak is this machine's: a job another CPU ran has no floor here
+    here = jobs["cpu"].isna() if mine is None else jobs["cpu"] == mine  # None: no model name here, nor recorded
+    if not here.any():
+        return pd.Series(float("nan"), index=jobs.index)
     from inductive import quiet
 
     with quiet.start_up_lines():  # TensorFlow's C++ start-up notices stay off the terminal
@@ -88,9 +102,8 @@ def floors(jobs: pd.DataFrame) -> pd.Series:
     from evidence import job_work  # benchmarks/ is on the path when run as a script
     from throughput import matmul_peak_gflops
 
-    policy = jobs["precision"].mode().iloc[0]
+    policy = jobs.loc[here, "precision"].mode().iloc[0]
     peak = matmul_peak_gflops(tf.bfloat16 if "bfloat16" in policy else tf.float32) * 1e9
-    here = jobs["cpu"] == cpu_name()  # the peak is this machine's: a job another CPU ran has no floor here
     work = [job_work(d) if mine else None for d, mine in zip(jobs["run_dir"], here)]  # None: diverged, or not here
     return pd.Series([sum(v for k, v in w.items() if k not in ("job", "model", "precision", "time_s")) / peak
                       if w else float("nan") for w in work], index=jobs.index)
@@ -120,6 +133,7 @@ def main(argv: list[str]) -> int:
     cells = kept.groupby(["dataset", "train_size", "cpu"])
     table = cells[["wall_s", "estimate_s"]].sum(min_count=1)
     table.insert(0, "jobs", cells.size())
+    table.insert(1, "resumed", cells["resumed"].sum())  # their wall times cover the last process only
     table["miss"] = (table["wall_s"] - table["estimate_s"]) / table["estimate_s"]
     if not jobs.empty:
         jobs["cpu"] = jobs["cpu"].fillna(NOT_RECORDED)

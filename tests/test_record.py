@@ -56,6 +56,7 @@ def test_a_claim_of_record_at_a_size_its_study_read_but_did_not_judge_says_not_j
                           columns=COLUMNS)
     out = record.of_record([read(study, judged)]).set_index(["number", "train_size"])
     assert out.loc[(8, 9000), "verdict"] == "not judged" and out.loc[(8, 9000), "effect"] == "(data size)"
+    assert "| 8. claim 8 | not judged (data size) |" in record.size_tables(out.reset_index())  # no verdict: not bold
     assert out.loc[(8, 3000), "verdict"] == "supported" and 1000 not in out.index.get_level_values("train_size")
     assert (out.drop(index=(8, 9000))["verdict"] == "supported").all()
 

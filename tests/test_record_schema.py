@@ -85,8 +85,8 @@ def test_a_whole_record_passes_and_keeps_its_order():
 
 
 def test_the_runs_table_says_which_cpu_ran_a_run_and_whether_it_was_resumed():
-    """A long study's seeds can run on different machines and be cut and resumed: its cost benchmark times a run
-    by the CPU it ran on and skips resumed runs, whose times cover the last process only."""
+    """A long study's seeds can run on different machines and be cut and resumed: its cost benchmark sums a run's
+    time by the CPU it ran on and counts the resumed runs, whose times cover the last process only."""
     history = pd.DataFrame({"epoch": [1, 2], "loss": [0.5, 0.4], "val_loss": [0.6, 0.5]})
     cpu = "AMD EPYC 7B13 (no native bfloat16)"
     row = run_row("s/0", summary_of(whole_record(device={"device": "CPU", "cpu": cpu}, resumed=True)), history, [])

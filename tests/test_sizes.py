@@ -105,16 +105,22 @@ def test_size_verdicts_give_one_row_per_claim_dataset_and_size(judged_at_sizes, 
 
 def test_the_reasons_of_a_dataset_name_each_size_they_come_from(one_size, judged_at_sizes):
     """A size study's reasons repeat the same pairs once per size: unlabelled, a reader cannot tell 1,000 images
-    from 16,000. Each size's reasons come under its condition and verdict; a dataset at one size reads as before."""
+    from 16,000. Each size's reasons come under its condition and verdict, smallest size first (condition ids sort
+    as strings, F16k before F1k, as `collect` orders runs); a dataset at one size reads as before."""
+    from inductive.evidence.report import conditions_by_size
+
     tables, found = judged_at_sizes
+    order = conditions_by_size(tables.runs.sort_values("condition"))["fashion_mnist"]
+    assert order == ["F1k", "F4k", "F16k"]
     for f in found:
         if f.spec.number in PER_CONDITION:
-            reason = f.reason("fashion_mnist")
-            starts = [reason.index(f"[{c}: {f.by_condition[('fashion_mnist', c)].verdict}] ")
-                      for c in ("F1k", "F4k", "F16k")]
+            reason = f.reason("fashion_mnist", order)
+            starts = [reason.index(f"[{c}: {f.by_condition[('fashion_mnist', c)].verdict}] ") for c in order]
             assert starts == sorted(starts) and starts[0] == 0
-    single = judge_all(at_sizes(one_size, sizes_run=(1000,)), ["fashion_mnist"])
-    assert all(f.reason("fashion_mnist") == f.cells["fashion_mnist"].reason for f in single)
+    single = at_sizes(one_size, sizes_run=(1000,))
+    alone = conditions_by_size(single.runs)["fashion_mnist"]
+    assert all(f.reason("fashion_mnist", alone) == f.cells["fashion_mnist"].reason
+               for f in judge_all(single, ["fashion_mnist"]))
 
 
 def gap_runs(slope: float = -0.5, seeds: int = 8, noise: float = 0.05) -> pd.DataFrame:

@@ -16,12 +16,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from inductive.evidence.style import (CLIPPED_LABEL, DATASET_NAMES, SLIDE, VERDICT_COLORS, draw_interval, model_color,
-                                      model_label, save_figure, slide_style)
-
-
-def _title(fig: plt.Figure, title: str) -> None:
-    fig.suptitle("\n".join(textwrap.wrap(title, 90)), fontsize=17)
+from inductive.evidence.style import (CLIPPED_LABEL, DATASET_NAMES, SLIDE, VERDICT_COLORS, draw_interval, figure_title,
+                                      model_color, model_label, save_figure, slide_style)
 
 
 def _models(table: pd.DataFrame) -> list[str]:
@@ -53,7 +49,7 @@ def effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
             ax.plot([], [], "o-", color=VERDICT_COLORS.get(verdict, "0.5"), linewidth=4, label=verdict or "no verdict")
         fig.legend(loc="outside lower center", ncols=5, fontsize=13)
         ax.grid(axis="y", visible=False)
-        _title(fig, title)
+        figure_title(fig, title)
         return save_figure(fig, stem)
 
 
@@ -93,7 +89,7 @@ def curves(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
             spare.legend(*handles, loc="center", fontsize=14)
         else:
             fig.legend(*handles, loc="outside right upper", fontsize=13)
-        _title(fig, title)
+        figure_title(fig, title)
         return save_figure(fig, stem)
 
 
@@ -117,7 +113,7 @@ def shift(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         acc_ax.set_ylabel("test accuracy (fraction)")
         kept_ax.set_ylabel("correct answers kept (fraction)")
         fig.legend(*acc_ax.get_legend_handles_labels(), loc="outside lower center", ncols=5, fontsize=13)
-        _title(fig, title)
+        figure_title(fig, title)
         return save_figure(fig, stem)
 
 
@@ -135,7 +131,8 @@ def ratios(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         ax.set_xscale("log")
         ax.set_xlabel("dense parameters / conv parameters (log scale)")
         ax.legend(loc="lower right")
-        _title(fig, title + f" (drawn for {DATASET_NAMES.get(first['dataset'].iloc[0], first['dataset'].iloc[0])})")
+        drawn_for = first["dataset"].iloc[0]
+        figure_title(fig, title + f" (drawn for {DATASET_NAMES.get(drawn_for, drawn_for)})")
         return save_figure(fig, stem)
 
 
@@ -151,7 +148,8 @@ def heads(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         ax.bar_label(bars, [f"{v:,}" for v in first["head_params"]], padding=4, fontsize=13)
         ax.set_yscale("log")
         ax.set_ylabel("trainable weights after the head (log scale)")
-        _title(fig, title + f" (drawn for {DATASET_NAMES.get(first['dataset'].iloc[0], first['dataset'].iloc[0])})")
+        drawn_for = first["dataset"].iloc[0]
+        figure_title(fig, title + f" (drawn for {DATASET_NAMES.get(drawn_for, drawn_for)})")
         return save_figure(fig, stem)
 
 
@@ -184,7 +182,7 @@ def glance(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
         ax.grid(False)
         for side in ax.spines.values():
             side.set_visible(False)
-        _title(fig, title)
+        figure_title(fig, title)
         return save_figure(fig, stem)
 
 
@@ -212,7 +210,7 @@ def layer_weights(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pat
         ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
         ax.set_ylabel("trainable weights (count)")
         ax.set_xlabel(f"layers of {model_label(model)}, input to output (pooling layers in bold green)")
-        _title(fig, title)
+        figure_title(fig, title)
         return save_figure(fig, stem)
 
 
@@ -231,7 +229,7 @@ def equivalence(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]
         ax.set_xticks(x, [f"input {r.input}, {r.filters} filters" for r in table.itertuples()])
         ax.set_ylabel("trainable parameters (count)")
         fig.legend(loc="outside lower center", ncols=2, fontsize=13)
-        _title(fig, title)
+        figure_title(fig, title)
         return save_figure(fig, stem)
 
 
@@ -275,7 +273,7 @@ def glance_effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
             ax.plot([], [], "o-", color=VERDICT_COLORS.get(verdict, "0.5"), linewidth=4, label=verdict)
         fig.legend(loc="outside lower center", ncols=5, fontsize=13)
         ax.grid(axis="y", visible=False)
-        _title(fig, title)
+        figure_title(fig, title)
         return save_figure(fig, stem)
 
 

@@ -81,7 +81,14 @@ def summary_table(findings: list[Finding], datasets: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reasons(findings: list[Finding], datasets: list[str]) -> list[str]:
+def conditions_by_size(runs: pd.DataFrame) -> dict[str, list[str]]:
+    """dataset -> its conditions, smallest training size first (condition ids sort as strings: F16k before F1k)."""
+    sizes = pd.to_numeric(runs["train_size"], errors="coerce") if "train_size" in runs else pd.Series(index=runs.index)
+    order = runs.assign(_size=sizes).sort_values("_size", kind="stable", na_position="last")
+    return {d: list(dict.fromkeys(part["condition"])) for d, part in order.groupby("dataset", sort=False)}
+
+
+def reasons(findings: list[Finding], datasets: list[str], conditions: dict[str, list[str]] | None = None) -> list[str]:
     """One line per claim and dataset that was judged: why the cell says what it says."""
     lines = []
     for f in findings:
@@ -89,7 +96,7 @@ def reasons(findings: list[Finding], datasets: list[str]) -> list[str]:
             cell = f.cells[d]
             if cell.verdict != "not run" and cell.reason:
                 label = f.spec.number if f.spec.lecture else f"control {f.spec.number}"
-                lines.append(f"- **{label}, {DATASET_NAMES.get(d, d)}**: {f.reason(d)}")
+                lines.append(f"- **{label}, {DATASET_NAMES.get(d, d)}**: {f.reason(d, (conditions or {}).get(d, ()))}")
     return lines
 
 
@@ -116,14 +123,15 @@ def claim_heading(spec) -> str:
     return f"Control {spec.number}: {spec.statement.removeprefix('Control: ')}"
 
 
-def claim_section(finding: Finding, drawn: list[Path], datasets: list[str]) -> list[str]:
+def claim_section(finding: Finding, drawn: list[Path], datasets: list[str],
+                  conditions: dict[str, list[str]] | None = None) -> list[str]:
     """A claim in the body: the lecture's words, how it is judged, the verdict per dataset and its slides."""
     spec = finding.spec
     heading = f"## {claim_heading(spec)}"
     lines = [heading, "", f"> {spec.quote}", "", spec.method, ""]
     for d in datasets:
         cell = finding.cells[d]
-        reason = f". {finding.reason(d)}" if cell.reason else ""
+        reason = f". {finding.reason(d, (conditions or {}).get(d, ()))}" if cell.reason else ""
         lines.append(f"- **{DATASET_NAMES.get(d, d)}: {cell.verdict}**{reason}")
     lines += ["", *[f"![{p.stem}]({p.name})" for p in drawn if p.suffix == ".png"], ""]
     return lines + [f"- {note}" for note in finding.notes]
@@ -149,18 +157,18 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
     counts = ", ".join([*(f"{n} {s}" for s, n in runs["status"].value_counts().items()),
                         *([f"{len(tables.not_started)} never started"] if tables.not_started else [])])
     verdicts = markdown_table(summary_table(findings, datasets))
-    if any(len(f.conditions(d)) > 1 for f in findings for d in datasets):  # a size study: several per dataset
-        verdicts += ("\n\nEach cell combines the claim's verdicts over the dataset's conditions as a condition "
-                     "combines its pairs (the verdict they share; supported or contradicted beside only negligible "
-                     "ones; anything beside an inconclusive is inconclusive), with the effect it rests on; the "
-                     "verdict and effect at each condition are below.")
+    conditions = conditions_by_size(runs)
+    if any(len(conditions.get(d, ())) > 1 for d in datasets):  # a size study: several conditions per dataset
+        verdicts += ("\n\nEach cell is the claim's verdict over all of the dataset's conditions together, with the "
+                     "effect it rests on; the verdict and effect at each condition, which can differ from it, are "
+                     "below.")
     lines = [f"# {title}", "",
              *([note.strip(), ""] if note.strip() else []),
              *(exploratory_label() if exploratory else []),
              verdicts, "",
              *(protocol_lines(runs) if exploratory else []),
              *answer,
-             "Why:", "", *reasons(findings, datasets), "",
+             "Why:", "", *reasons(findings, datasets, conditions), "",
              "![claims at a glance](glance.png)", "", "![effects at a glance](glance_effects.png)", "",
              "## How verdicts are made", "",
              *[f"{i}. {rule}" for i, rule in enumerate(stats.rules(tables.alpha, tables.family), start=1)], "",
@@ -168,7 +176,7 @@ def render(command: str, tables: Tables, findings: list[Finding], effects: pd.Da
              *(contradictions(effects) or ["Nowhere: no effect's interval lies on the other side of 0."]), "",
              "## Conditions", "", markdown_table(conditions_table(tables)), ""]
     for finding in findings:
-        lines += claim_section(finding, drawn.get(finding.spec.number, []), datasets) + [""]
+        lines += claim_section(finding, drawn.get(finding.spec.number, []), datasets, conditions) + [""]
     lines += ["## Appendix: the evidence per claim and condition", ""]
     for finding in findings:
         lines += appendix_section(finding)

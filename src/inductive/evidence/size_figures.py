@@ -12,10 +12,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from inductive.evidence.figures import _title
 from inductive.evidence.roles import model_order
-from inductive.evidence.style import (DATASET_NAMES, SLIDE, VERDICT_COLORS, clipped_ends, dataset_color, model_color,
-                                      model_label, save_figure, slide_style)
+from inductive.evidence.style import (DATASET_NAMES, SLIDE, VERDICT_COLORS, clipped_ends, dataset_color, figure_title,
+                                      model_color, model_label, save_figure, slide_style)
 
 
 def _size_axis(ax: plt.Axes, sizes) -> None:
@@ -90,7 +89,7 @@ def effect_vs_size(table: pd.DataFrame, title: str, stem: str | Path) -> list[Pa
                                label="bar: Holm-corrected interval"),
                     plt.Line2D([], [], color="0.3", linestyle="--", label="0: no effect (> 0 favours the lecture)")]
         fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), fontsize=12)
-        _title(fig, title)
+        figure_title(fig, title)
         return save_figure(fig, stem)
 
 
@@ -126,5 +125,5 @@ def gap_vs_size(runs: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
             ax.set_title(DATASET_NAMES.get(dataset, dataset))
         axes.flat[0].set_ylabel("test gap (accuracy; log scale)")
         fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncols=6, fontsize=13)
-        _title(fig, title)
+        figure_title(fig, title)
         return save_figure(fig, stem)

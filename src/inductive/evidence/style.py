@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 import zlib
 from pathlib import Path
 
@@ -93,6 +94,11 @@ def dataset_color(dataset: str) -> str:
 def slide_style():
     """Context manager applying the slide style to figures made inside it."""
     return plt.rc_context(SLIDE_STYLE)
+
+
+def figure_title(fig: plt.Figure, title: str) -> None:
+    """A figure's title, wrapped to the slide's width."""
+    fig.suptitle("\n".join(textwrap.wrap(title, 90)), fontsize=17)
 
 
 def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:

@@ -153,12 +153,16 @@ def of_record(reads: list[Read]) -> pd.DataFrame:
                               f"configs/study/{names[1]}.yaml (or narrow one's `record`)")
         study, row = left[0]
         rows.append(row.to_dict() | {"effect": f"({label(study)}) {row['effect']}"})
-    for r in reads:  # judged at some of its sizes of record but not at this one (data_size skips local at 9,000)
+    # A claim of record at a size its study ran and read the dataset at, judged at another of its sizes but not at
+    # this one (data_size skips local at 9,000 images): "not judged", not left out as if never registered there.
+    # A claim a read dataset judged at no size gets no row (the older studies judge every claim they register).
+    seen = set(offers)
+    for r in reads:
         judged = r.verdicts.groupby(["number", "dataset", "claim"], sort=False).groups if not r.verdicts.empty else {}
         for number, dataset, claim in judged:
             for size in sorted(set(sizes_of_record(r.study)) & set(r.study.train_sizes) - {None}):
-                if number in r.study.record.claims and (number, dataset, size) not in offers:
-                    offers[number, dataset, size] = []
+                if number in r.study.record.claims and (number, dataset, size) not in seen:
+                    seen.add((number, dataset, size))
                     rows.append({"number": number, "claim": claim, "dataset": dataset, "train_size": size,
                                  "verdict": NOT_JUDGED, "effect": f"({label(r.study)})"})
     return pd.DataFrame(rows, columns=["number", "claim", "dataset", "train_size", "verdict", "effect"])
@@ -167,7 +171,8 @@ def of_record(reads: list[Read]) -> pd.DataFrame:
 def claims_table(verdicts: pd.DataFrame) -> str:
     """Claims x datasets, each cell the verdict and its deciding effect."""
     ordered = verdicts.sort_values("number", kind="stable")
-    cells = ordered.assign(cell="**" + ordered["verdict"] + "** " + ordered["effect"].fillna(""))
+    verdict = ordered["verdict"].where(ordered["verdict"] == NOT_JUDGED, "**" + ordered["verdict"] + "**")
+    cells = ordered.assign(cell=verdict + " " + ordered["effect"].fillna(""))
     table = cells.pivot_table(index="claim", columns="dataset", values="cell", aggfunc="first", sort=False)
     table = table.reindex(columns=[*(d for d in DATASET_NAMES if d in table.columns),
                                    *(d for d in table.columns if d not in DATASET_NAMES)])

@@ -90,8 +90,8 @@ def device_info() -> dict[str, Any]:
 
     gpus = tf.config.list_physical_devices("GPU")
     details = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
-    return {"device": "GPU" if gpus else "CPU", "gpus": details, "cpu": precision.cpu_name(), "cpu_count": os.cpu_count(),
-            "platform": platform.platform(), "python": platform.python_version(),
+    return {"device": "GPU" if gpus else "CPU", "gpus": details, "cpu": precision.cpu_name(),
+            "cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
             "tensorflow": tf.__version__, "keras": keras.__version__}
 
 

@@ -70,16 +70,14 @@ class Finding:
     # (dataset, condition) -> that condition's own cell; the dataset's cell combines them (empty: not judged so)
     by_condition: dict[tuple[str, str], Cell] = field(default_factory=dict)
 
-    def reason(self, dataset: str) -> str:
-        """Why the dataset's cell says what it says; where it combines several conditions (a size study's sizes),
-        each condition's reasons under its name and verdict, since the same pairs recur once per condition."""
-        parts = [(condition, cell) for (d, condition), cell in self.by_condition.items() if d == dataset]
-        if len(parts) < 2:
+    def reason(self, dataset: str, conditions: list[str] = ()) -> str:
+        """Why the dataset's cell says what it says. Where the dataset has several conditions (a size study's
+        sizes, given in the order to read them), each condition's reasons come under its name and verdict, since
+        the same pairs recur once per condition; a condition the claim did not judge is left out."""
+        if len(conditions) < 2:
             return self.cells[dataset].reason
-        return " ".join(f"[{condition}: {cell.verdict}] {cell.reason}" for condition, cell in parts if cell.reason)
-
-    def conditions(self, dataset: str) -> list[str]:
-        return [condition for d, condition in self.by_condition if d == dataset]
+        cells = [(c, self.by_condition[dataset, c]) for c in conditions if (dataset, c) in self.by_condition]
+        return " ".join(f"[{condition}: {cell.verdict}] {cell.reason}" for condition, cell in cells if cell.reason)
 
 
 @dataclass(frozen=True)
