@@ -30,8 +30,8 @@ def effects(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
     rows = table[table["kind"] == "decides"].reset_index(drop=True)
     if rows.empty:
         return []
-    with slide_style():
-        fig, ax = plt.subplots(figsize=SLIDE, layout="constrained")
+    with slide_style():  # two-line labels need about 0.5 in a row: taller than a slide past about 11 rows
+        fig, ax = plt.subplots(figsize=(SLIDE[0], max(SLIDE[1], 0.5 * len(rows) + 1.6)), layout="constrained")
         y = np.arange(len(rows))[::-1]
         band = rows["band"].max()
         ax.axvspan(-band, band, color="0.88", zorder=0, label=f"negligible band (±{band:g})")
